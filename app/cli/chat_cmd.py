@@ -1,0 +1,112 @@
+"""`enclave chat`: stream an answer to stdout and save the exchange as a conversation."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from app.core.errors import EnclaveError, PolicyRefused
+from app.core.types import CancelToken, ChatMessage, GenerationParams, LoadOptions
+from app.runtime import Runtime
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("chat", help="stream an answer to stdout (saved as a conversation)")
+    p.add_argument("prompt", metavar="PROMPT", help="the message; '-' reads it from stdin")
+    p.add_argument("-m", "--model", help="installed model id or name, or a .gguf path")
+    p.add_argument("--system", help="system prompt for a new conversation")
+    p.add_argument("--continue", dest="continue_id", type=int, metavar="ID",
+                   help="add to conversation ID instead of starting a new one")
+    p.add_argument("--max-tokens", type=int, metavar="N")
+    p.add_argument("--temperature", type=float, metavar="T")
+    p.add_argument("--seed", type=int, metavar="N")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace, runtime: Runtime) -> int:
+    prompt = sys.stdin.read() if args.prompt == "-" else args.prompt
+    if not prompt.strip():
+        raise EnclaveError("The prompt is empty; type a message after 'enclave chat'.")
+    settings = runtime.settings.current
+    if args.model and runtime.policy.is_locked("model"):
+        raise PolicyRefused("The administrator has locked the model; -m cannot change it.")
+    model_path = runtime.resolve_model(args.model)
+    params = GenerationParams(
+        max_tokens=args.max_tokens if args.max_tokens is not None else settings.max_tokens,
+        temperature=settings.temperature if args.temperature is None else args.temperature,
+        top_p=settings.top_p,
+        top_k=settings.top_k,
+        min_p=settings.min_p,
+        repeat_penalty=settings.repeat_penalty,
+        seed=args.seed,
+    )
+    if args.max_tokens is not None and args.max_tokens < 1:
+        raise EnclaveError("--max-tokens must be 1 or more.")
+
+    store = runtime.open_store()
+    try:
+        store.mark_interrupted()
+        if args.continue_id is not None:
+            conversation = store.get_conversation(args.continue_id)
+        else:
+            system = settings.system_prompt if args.system is None else args.system
+            conversation = store.create_conversation(system_prompt=system)
+        history = [
+            ChatMessage(m.role, m.content)
+            for m in store.active_path(conversation.id)
+            if m.role in ("user", "assistant") and m.content
+        ]
+        store.add_message(conversation.id, "user", prompt)
+
+        from app.core.engine import LocalEngine  # llama.cpp loads only when needed
+
+        engine = LocalEngine()
+        info = engine.load(
+            model_path,
+            LoadOptions(settings.context_size, settings.threads, settings.gpu_layers),
+        )
+        if not runtime.policy.model_allowed(info.sha256):
+            raise PolicyRefused(f"The administrator's model allowlist does not include {info.name}.")
+        messages = []
+        if conversation.system_prompt:
+            messages.append(ChatMessage("system", conversation.system_prompt))
+        messages += [*history, ChatMessage("user", prompt)]
+
+        reply = store.add_message(
+            conversation.id, "assistant", "", status="streaming",
+            model_name=info.name, model_sha256=info.sha256, params=params.as_dict(),
+        )
+        return _stream(engine, store, conversation.id, reply.id, messages, params)
+    finally:
+        store.close()
+
+
+def _stream(engine, store, conversation_id: int, reply_id: int, messages, params) -> int:
+    cancel = CancelToken()
+    writer = store.stream_writer(reply_id)
+    stream = engine.generate(messages, params, cancel)
+    try:
+        for piece in stream:
+            writer.append(piece)
+            sys.stdout.write(piece)
+            sys.stdout.flush()
+    except KeyboardInterrupt:
+        cancel.cancel()
+        writer.finish("cancelled", stream.stats.as_dict())
+        sys.stdout.write("\n")
+        print(f"enclave: cancelled; the partial answer is saved in conversation "
+              f"{conversation_id}", file=sys.stderr)
+        return 130
+    except EnclaveError:
+        writer.finish("failed", stream.stats.as_dict())
+        raise
+    status = "cancelled" if stream.stats.stop_reason == "cancelled" else "complete"
+    writer.finish(status, stream.stats.as_dict())
+    sys.stdout.write("\n")
+    s = stream.stats
+    print(
+        f"[conversation {conversation_id} · {s.generated_tokens} tokens · "
+        f"{s.decode_tokens_per_s:.1f} tokens/s · first token {s.time_to_first_token_s:.2f} s]",
+        file=sys.stderr,
+    )
+    return 0

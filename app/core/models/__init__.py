@@ -1,0 +1,1 @@
+"""Models: the catalog, GGUF inspection, downloads, the registry of installed models."""

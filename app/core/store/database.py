@@ -1,0 +1,160 @@
+"""Opening the SQLite database: file checks and permissions, engine and pragmas, migrations.
+
+Transactions are explicit: pysqlite's own BEGIN handling is switched off and SQLAlchemy's
+`begin` event emits `BEGIN` (reads) or `BEGIN IMMEDIATE` (writes, via the `write_engine`), so a
+writer takes the write lock up front and waits on `busy_timeout` instead of failing half-way.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import stat
+from pathlib import Path
+from typing import Any, Final
+
+from alembic import command
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+from alembic.util import CommandError
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.pool import StaticPool
+
+from app.core.errors import StoreError
+from app.core.store.failures import describe_failure
+
+FILE_MODE: Final = 0o600
+DIR_MODE: Final = 0o700
+BUSY_TIMEOUT_MS: Final = 5000
+SQLITE_MAGIC: Final = b"SQLite format 3\x00"
+HEAD_REVISION: Final = "0002"  # kept equal to the newest migration (a test checks it)
+MIGRATIONS_DIR: Final = Path(__file__).resolve().parent / "migrations"
+_WRITE_OPTION: Final = "enclave_write"
+
+
+def prepare_file(path: Path) -> None:
+    """Create the database file private before SQLite touches it; refuse a foreign file."""
+    try:
+        if not path.parent.exists():
+            path.parent.mkdir(parents=True, mode=DIR_MODE)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, FILE_MODE)
+        try:
+            header = os.read(fd, len(SQLITE_MAGIC))
+            if header and header != SQLITE_MAGIC:
+                raise StoreError(
+                    f"The file {path} is not an Enclave conversation database (it is not a "
+                    f"SQLite file); it was left untouched. Move it away or choose another data "
+                    f"directory with --data-dir."
+                )
+            if stat.S_IMODE(os.fstat(fd).st_mode) & 0o077:
+                os.fchmod(fd, FILE_MODE)
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        raise describe_failure(exc, path, "open") from exc
+
+
+def secure_side_files(path: Path) -> None:
+    """SQLite copies the database's mode to -wal/-shm; tighten them anyway if a umask widened."""
+    for suffix in ("-wal", "-shm"):
+        side = path.with_name(path.name + suffix)
+        try:
+            if side.exists() and stat.S_IMODE(side.stat().st_mode) & 0o077:
+                side.chmod(FILE_MODE)
+        except OSError:
+            pass  # best effort: the database file itself is already private
+
+
+def create_file_engine(path: Path) -> Engine:
+    engine = create_engine(
+        f"sqlite:///{path}",
+        connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
+    )
+    _install_events(engine, wal=True)
+    return engine
+
+
+def create_memory_engine() -> Engine:
+    """History off: one shared in-memory connection; nothing reaches the disk."""
+    engine = create_engine(
+        "sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False}
+    )
+    _install_events(engine, wal=False)
+    return engine
+
+
+def write_engine(engine: Engine) -> Engine:
+    """The same engine and pool, but transactions start with BEGIN IMMEDIATE."""
+    return engine.execution_options(**{_WRITE_OPTION: True})
+
+
+def _install_events(engine: Engine, *, wal: bool) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves (see module doc)
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            cursor.execute("PRAGMA foreign_keys = ON")
+            if wal:
+                mode = cursor.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+                if str(mode).lower() != "wal":
+                    raise sqlite3.OperationalError(f"cannot switch to WAL (journal mode {mode})")
+                cursor.execute("PRAGMA synchronous = NORMAL")  # durable in WAL, much faster
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        immediate = conn.get_execution_options().get(_WRITE_OPTION, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        has_table = conn.execute(
+            text("SELECT 1 FROM sqlite_master WHERE type='table' AND name='alembic_version'")
+        ).first()
+        if has_table is None:
+            foreign = conn.execute(
+                text("SELECT name FROM sqlite_master WHERE type='table' LIMIT 1")
+            ).first()
+            return "foreign" if foreign is not None else None
+        row = conn.execute(text("SELECT version_num FROM alembic_version")).first()
+        return None if row is None else str(row[0])
+
+
+def alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return config
+
+
+def migrate(engine: Engine, path: Path | None, target: str = "head") -> None:
+    """Bring the schema to `target` (default head); skipped when it is already there."""
+    where = str(path) if path else "the in-memory history"
+    try:
+        revision = current_revision(engine)
+    except SQLAlchemyError as exc:
+        raise describe_failure(exc, path, "open") from exc
+    if revision == "foreign":
+        raise StoreError(
+            f"The file {where} is a SQLite database that Enclave did not create; it was left "
+            f"untouched. Move it away or choose another data directory with --data-dir."
+        )
+    if revision == HEAD_REVISION and target == "head":
+        return
+    config = alembic_config()
+    known = {script.revision for script in ScriptDirectory.from_config(config).walk_revisions()}
+    if revision is not None and revision not in known:
+        raise StoreError(
+            f"The conversation database {where} was written by a newer version of Enclave "
+            f"(schema {revision}); update Enclave to open it. The file was left untouched."
+        )
+    try:
+        with write_engine(engine).begin() as conn:
+            config.attributes["connection"] = conn
+            command.upgrade(config, target)
+    except (SQLAlchemyError, CommandError) as exc:
+        raise describe_failure(exc, path, "upgrade") from exc

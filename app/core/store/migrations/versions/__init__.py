@@ -1,0 +1,1 @@
+"""Revision scripts, applied in order; never edit one that has shipped: add a new revision."""

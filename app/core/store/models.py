@@ -1,0 +1,145 @@
+"""The tables, as SQLAlchemy 2 declarative models (the schema itself is made by the migrations).
+
+The FTS5 tables `messages_fts` and `chunks_fts` are external-content indexes kept in sync by
+triggers created in the migrations; they are queried with plain SQL, so they are not mapped here.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from app.core.store.records import ROLES, STATUSES
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stored as naive UTC text (sorts correctly in SQLite), returned as aware UTC datetimes."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; use an aware UTC datetime")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON}
+
+
+class Conversation(Base):
+    __tablename__ = "conversations"
+    __table_args__ = (
+        # The sidebar: live rows, pinned first, most recently updated first.
+        Index("ix_conversations_list", "deleted_at", "pinned", "updated_at"),
+        Index("ix_conversations_updated_at", "updated_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(Text, default="")
+    title_is_auto: Mapped[bool] = mapped_column(default=True)
+    system_prompt: Mapped[str] = mapped_column(Text, default="")
+    model: Mapped[str | None] = mapped_column(Text)
+    pinned: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    deleted_at: Mapped[datetime | None]
+    active_leaf_id: Mapped[int | None] = mapped_column(
+        ForeignKey(
+            "messages.id",
+            ondelete="SET NULL",
+            use_alter=True,
+            name="fk_conversations_active_leaf_id_messages",
+        )
+    )
+
+
+class Message(Base):
+    __tablename__ = "messages"
+    __table_args__ = (
+        CheckConstraint(_in("role", ROLES), name="ck_messages_role"),
+        CheckConstraint(_in("status", STATUSES), name="ck_messages_status"),
+        Index("ix_messages_conversation_id", "conversation_id", "id"),
+        Index("ix_messages_parent_id", "parent_id"),
+        # Tiny partial index: finds replies left 'streaming' by a crash without a table scan.
+        Index("ix_messages_streaming", "status", sqlite_where=text("status = 'streaming'")),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE")
+    )
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(16))
+    content: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), default="complete")
+    model_name: Mapped[str | None] = mapped_column(Text)
+    model_sha256: Mapped[str | None] = mapped_column(String(64))
+    params: Mapped[dict[str, Any] | None]
+    prompt_tokens: Mapped[int | None]
+    generated_tokens: Mapped[int | None]
+    time_to_first_token_s: Mapped[float | None]
+    tokens_per_s: Mapped[float | None]
+    stats: Mapped[dict[str, Any] | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Document(Base):
+    __tablename__ = "documents"
+    __table_args__ = (
+        Index("ix_documents_conversation_id", "conversation_id"),
+        Index("ix_documents_sha256", "sha256"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    conversation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE")
+    )
+    name: Mapped[str] = mapped_column(Text)
+    path: Mapped[str | None] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size_bytes: Mapped[int]
+    pages: Mapped[int | None]
+    language: Mapped[str | None] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text, default="", deferred=True)
+    created_at: Mapped[datetime]
+
+
+class Chunk(Base):
+    __tablename__ = "chunks"
+    __table_args__ = (UniqueConstraint("document_id", "idx", name="uq_chunks_document_id_idx"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
+    idx: Mapped[int]
+    text: Mapped[str] = mapped_column(Text)
+    page_start: Mapped[int | None]
+    page_end: Mapped[int | None]
+    tokens: Mapped[int | None]

@@ -1,0 +1,89 @@
+"""Plain data passed between the engine, the store, the command line and the window."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+Role = Literal["system", "user", "assistant"]
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    role: Role
+    content: str
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    context_size: int = 4096
+    threads: int = 0  # 0 = from the CPU count
+    gpu_layers: int = -1  # -1 = all when llama.cpp has a GPU backend, else none
+    template_override: str | None = None  # a template family name, e.g. "chatml"
+
+
+@dataclass(frozen=True)
+class GenerationParams:
+    max_tokens: int = 512
+    temperature: float = 0.7
+    top_p: float = 0.95
+    top_k: int = 40
+    min_p: float = 0.05
+    repeat_penalty: float = 1.1
+    seed: int | None = None
+    stop: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["stop"] = list(self.stop)
+        return data
+
+
+StopReason = Literal["stop", "length", "cancelled", "error"]
+
+
+@dataclass
+class GenerationStats:
+    prompt_tokens: int = 0  # tokens in the whole prompt
+    prompt_tokens_evaluated: int = 0  # of those, evaluated this turn (the rest came from cache)
+    generated_tokens: int = 0
+    time_to_first_token_s: float = 0.0
+    prompt_tokens_per_s: float = 0.0
+    decode_tokens_per_s: float = 0.0
+    total_s: float = 0.0
+    stop_reason: StopReason = "stop"
+    dropped_messages: int = 0  # oldest turns left out to fit the context
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    path: str
+    name: str
+    sha256: str
+    architecture: str
+    n_ctx_train: int
+    n_ctx: int
+    n_params: int
+    size_bytes: int
+    chat_template_source: str  # "gguf", "builtin:<family>", "completion"
+    gpu_layers: int
+    threads: int
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+class CancelToken:
+    """Cooperative stop: the generating loop checks it between tokens."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def cancel(self) -> None:
+        self._event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set()

@@ -1,0 +1,100 @@
+"""Every path Enclave uses, in one place.
+
+By default everything lives in the platform's per-user data directory (platformdirs). A
+`--data-dir DIR` option or the `ENCLAVE_DATA_DIR` variable moves all of it, which tests, portable
+installs and admins use. Directories are created private (0700), files by their writers 0600.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+
+from app import APP_NAME
+from app.core.errors import EnclaveError
+
+ENV_DATA_DIR = "ENCLAVE_DATA_DIR"
+ENV_POLICY = "ENCLAVE_POLICY"
+PRIVATE_DIR_MODE = 0o700
+PRIVATE_FILE_MODE = 0o600
+
+
+@dataclass(frozen=True)
+class Paths:
+    """The resolved locations of one Enclave data directory."""
+
+    data_dir: Path
+
+    @property
+    def database(self) -> Path:
+        return self.data_dir / "enclave.sqlite3"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.data_dir / "models"
+
+    @property
+    def settings_file(self) -> Path:
+        return self.data_dir / "settings.json"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.data_dir / "logs"
+
+    @property
+    def lock_file(self) -> Path:
+        return self.data_dir / "enclave.lock"
+
+    def ensure(self) -> Paths:
+        """Create the private directories, or raise a clear error if that is impossible."""
+        for directory in (self.data_dir, self.models_dir, self.logs_dir):
+            make_private_dir(directory)
+        return self
+
+
+def make_private_dir(directory: Path) -> None:
+    try:
+        directory.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR_MODE)
+        if stat.S_IMODE(directory.stat().st_mode) != PRIVATE_DIR_MODE:
+            directory.chmod(PRIVATE_DIR_MODE)
+        probe = directory / ".write-test"
+        probe.touch()
+        probe.unlink()
+    except OSError as exc:
+        raise EnclaveError(
+            f"Cannot use the data directory {directory}: {exc.strerror or exc}. Choose a writable "
+            f"directory with --data-dir or {ENV_DATA_DIR}."
+        ) from exc
+
+
+def default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False, roaming=True))
+
+
+def resolve_paths(data_dir: str | os.PathLike[str] | None = None) -> Paths:
+    """The data directory from the option, else the environment, else the platform default."""
+    chosen = data_dir or os.environ.get(ENV_DATA_DIR) or default_data_dir()
+    return Paths(Path(chosen).expanduser().resolve())
+
+
+def default_policy_file() -> Path:
+    """Machine-wide policy: /etc/xdg/Enclave, C:\\ProgramData\\Enclave, /Library/Application Support/Enclave."""
+    return Path(platformdirs.site_config_dir(APP_NAME, appauthor=False)) / "policy.toml"
+
+
+def resolve_policy_file(option: str | os.PathLike[str] | None = None) -> Path:
+    chosen = option or os.environ.get(ENV_POLICY)
+    return Path(chosen).expanduser() if chosen else default_policy_file()
+
+
+def resources_dir() -> Path:
+    """`resources/` beside the package in a checkout, or inside a frozen bundle."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "resources", here.parent / "resources"):
+        if candidate.is_dir():
+            return candidate
+    return here.parent / "resources"

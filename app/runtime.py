@@ -1,0 +1,47 @@
+"""What every entry point needs: paths, the admin policy and the user's settings, resolved once."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from app.core.settings import SettingsStore
+from app.paths import Paths, resolve_paths, resolve_policy_file
+from app.policy import Policy, load_policy
+
+
+@dataclass
+class Runtime:
+    paths: Paths
+    policy: Policy
+    settings: SettingsStore
+
+    @classmethod
+    def create(
+        cls,
+        data_dir: str | os.PathLike[str] | None = None,
+        policy_file: str | os.PathLike[str] | None = None,
+    ) -> Runtime:
+        """Load the policy first (an invalid one stops everything), then the data directory."""
+        policy = load_policy(resolve_policy_file(policy_file))
+        paths = resolve_paths(data_dir).ensure()
+        return cls(paths, policy, SettingsStore(paths.settings_file, policy))
+
+    def open_store(self):  # -> app.core.store.Store (import kept local: the CLI starts fast)
+        from app.core.store import Store
+
+        return Store.open(self.paths.database, history_enabled=self.policy.history.enabled)
+
+    def resolve_model(self, spec: str | None = None) -> Path:
+        """A model id, name or path; empty means the user's choice, else the policy's default."""
+        from app.core.models.resolve import resolve_model
+
+        return resolve_model(spec or self.settings.current.model or None, self.paths, self.policy)
+
+    @property
+    def models_dirs(self) -> list[Path]:
+        dirs = [self.paths.models_dir]
+        if self.policy.models.directory is not None:
+            dirs.append(self.policy.models.directory)
+        return dirs

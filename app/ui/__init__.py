@@ -1,0 +1,1 @@
+"""Enclave's window: Qt widgets over the Qt-free core."""

@@ -1,0 +1,216 @@
+"""The one thread that owns the model, and the jobs it runs.
+
+Everything that touches the model (loading, chat, summarising) is a *job*: a plain function
+`fn(engine, cancel, progress) -> result` run on the worker thread, one at a time, in the order
+submitted. A `Job` is the GUI-side handle: its signals carry progress and the outcome back to the
+GUI thread (Qt queues cross-thread signals), and `cancel()` is cooperative. Nothing here touches
+a widget, and the thread is never terminated: `shutdown()` cancels and joins it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from app.core.backend import Backend
+from app.core.errors import Cancelled, EnclaveError
+from app.core.types import CancelToken, LoadOptions, ModelInfo
+
+log = logging.getLogger(__name__)
+
+JobFn = Callable[[Backend, CancelToken, Callable[[object], None]], object]
+
+
+class Job(QObject):
+    """A queued or running unit of work; emits exactly one of succeeded/failed/cancelled."""
+
+    progress = Signal(object)
+    succeeded = Signal(object)
+    failed = Signal(str)
+    cancelled = Signal(object)
+    finished = Signal()  # after any of the three above
+
+    def __init__(self, fn: JobFn, kind: str, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.fn = fn
+        self.kind = kind
+        self.token = CancelToken()
+        self.state = "queued"  # queued | running | succeeded | failed | cancelled
+        self._lock = threading.Lock()
+
+    def cancel(self) -> None:
+        """Ask the job to stop; a job still queued will never start."""
+        self.token.cancel()
+
+    @property
+    def done(self) -> bool:
+        return self.state in ("succeeded", "failed", "cancelled")
+
+    def _claim(self, state: str) -> bool:
+        """Move to a final state once, whichever thread gets there first."""
+        with self._lock:
+            if self.done:
+                return False
+            self.state = state
+            return True
+
+    def _finish(self, state: str, value: object) -> None:
+        if not self._claim(state):
+            return
+        if state == "succeeded":
+            self.succeeded.emit(value)
+        elif state == "failed":
+            self.failed.emit(str(value))
+        else:
+            self.cancelled.emit(value)
+        self.finished.emit()
+
+
+class _Runner(QObject):
+    """Lives on the worker thread; runs each job it receives, in order."""
+
+    run = Signal(object)
+
+    def __init__(self, engine: Backend) -> None:
+        super().__init__()
+        self.engine = engine
+        self.run.connect(self._run)
+
+    @Slot(object)
+    def _run(self, job: Job) -> None:
+        if job.token.cancelled:
+            job._finish("cancelled", None)
+            return
+        with job._lock:
+            if job.done:
+                return
+            job.state = "running"
+        try:
+            result = job.fn(self.engine, job.token, job.progress.emit)
+        except Cancelled as exc:
+            job._finish("cancelled", exc.args[0] if exc.args else None)
+        except EnclaveError as exc:
+            job._finish("failed", str(exc))
+        except Exception as exc:  # noqa: BLE001 - a job's bug must not kill the model thread
+            log.exception("job %s failed", job.kind)
+            job._finish("failed", _unexpected(exc))
+        else:
+            job._finish("cancelled" if job.token.cancelled else "succeeded", result)
+
+
+def _unexpected(exc: BaseException) -> str:
+    from PySide6.QtCore import QCoreApplication
+
+    text = QCoreApplication.translate(
+        "ModelWorker", "Something went wrong in the model thread ({error}). Please try again."
+    )
+    return text.format(error=type(exc).__name__)
+
+
+class ModelWorker(QObject):
+    """Owns the engine on its own thread; `submit()` queues jobs for it."""
+
+    modelLoading = Signal()  # noqa: N815 - Qt signal naming
+    modelLoaded = Signal(object)  # noqa: N815 - ModelInfo
+    modelFailed = Signal(str)  # noqa: N815
+    busyChanged = Signal(bool)  # noqa: N815
+
+    def __init__(self, runtime: Any = None, backend: Backend | None = None,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.runtime = runtime
+        if backend is None:
+            from app.core.engine import LocalEngine
+
+            backend = LocalEngine()
+        self.engine = backend
+        self.model_info: ModelInfo | None = None
+        self._jobs: list[Job] = []
+        self._thread = QThread()
+        self._thread.setObjectName("enclave-model")
+        self._runner = _Runner(backend)
+        self._runner.moveToThread(self._thread)
+        # Deferred deletes run as the thread ends: the runner goes with its thread.
+        self._thread.finished.connect(self._runner.deleteLater)
+        self._thread.start()
+        self._closed = False
+
+    # -- jobs -----------------------------------------------------------------------------
+    def submit(self, fn: JobFn, kind: str = "job") -> Job:
+        """Queue `fn` behind earlier jobs and return its handle (signals are delivered later)."""
+        if self._closed:
+            raise RuntimeError("the model worker has been shut down")
+        job = Job(fn, kind, parent=self)
+        self._jobs.append(job)
+        job.finished.connect(self._job_finished)  # a bound slot: delivered on the GUI thread
+        self.busyChanged.emit(True)
+        self._runner.run.emit(job)
+        return job
+
+    @property
+    def busy(self) -> bool:
+        return any(not j.done for j in self._jobs)
+
+    def pending(self, kind: str | None = None) -> list[Job]:
+        return [j for j in self._jobs if not j.done and (kind is None or j.kind == kind)]
+
+    @Slot()
+    def _job_finished(self) -> None:
+        job = self.sender()
+        if isinstance(job, Job):
+            self._forget(job)
+
+    def _forget(self, job: Job) -> None:
+        if job in self._jobs:
+            self._jobs.remove(job)
+        job.deleteLater()
+        if not self.busy:
+            self.busyChanged.emit(False)
+
+    # -- model ----------------------------------------------------------------------------
+    def load_model(self, path: Path | None = None, options: LoadOptions | None = None) -> Job:
+        """Load a model on the worker thread; `path=None` resolves the user's or default model."""
+        runtime = self.runtime
+        opts = options or LoadOptions()
+
+        def load(engine: Backend, cancel: CancelToken, progress: Callable[[object], None]):
+            chosen = path if path is not None else runtime.resolve_model()
+            progress(str(chosen))
+            if cancel.cancelled:
+                raise Cancelled()
+            engine.unload()
+            return engine.load(Path(chosen), opts)
+
+        self.modelLoading.emit()
+        job = self.submit(load, kind="load")
+        job.succeeded.connect(self._loaded)
+        job.failed.connect(self.modelFailed)
+        return job
+
+    def _loaded(self, info: ModelInfo) -> None:
+        self.model_info = info
+        self.modelLoaded.emit(info)
+
+    # -- end ------------------------------------------------------------------------------
+    def shutdown(self, timeout_ms: int = 30_000) -> bool:
+        """Cancel everything, let the current token finish, and join the thread."""
+        if self._closed:
+            return True
+        self._closed = True
+        for job in list(self._jobs):
+            job.cancel()
+        self._thread.quit()
+        joined = self._thread.wait(timeout_ms)
+        for job in list(self._jobs):  # queued jobs the loop never reached
+            job._finish("cancelled", None)
+        if joined:
+            try:
+                self.engine.unload()
+            except Exception:  # noqa: BLE001 - freeing at exit must not raise
+                log.exception("unloading the model failed")
+        return joined

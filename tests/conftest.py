@@ -1,0 +1,46 @@
+"""Shared fixtures: every test runs in fresh temp dirs and never touches the real user dirs."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point HOME, XDG dirs, the data dir and the policy at the test's own temp dir."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    for var in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"):
+        monkeypatch.setenv(var, str(home / var.lower()))
+    monkeypatch.setenv("XDG_CONFIG_DIRS", str(tmp_path / "etc-xdg"))
+    monkeypatch.setenv("ENCLAVE_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("ENCLAVE_POLICY", str(tmp_path / "no-policy.toml"))
+    monkeypatch.delenv("ENCLAVE_BUNDLED_MODEL", raising=False)
+    return tmp_path
+
+
+@pytest.fixture(scope="session")
+def model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real default model, assembled once per test session."""
+    from app.core.default_model import ensure_default_model
+
+    return ensure_default_model(tmp_path_factory.mktemp("models"))
+
+
+@pytest.fixture(scope="session")
+def engine(model_path: Path) -> Iterator[object]:
+    """One loaded LocalEngine shared by the tests that need real generation."""
+    from app.core.engine import LocalEngine
+    from app.core.types import LoadOptions
+
+    eng = LocalEngine()
+    eng.load(model_path, LoadOptions(context_size=2048, threads=2))
+    yield eng
+    eng.unload()
