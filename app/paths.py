@@ -82,7 +82,10 @@ def resolve_paths(data_dir: str | os.PathLike[str] | None = None) -> Paths:
 
 
 def default_policy_file() -> Path:
-    """Machine-wide policy: /etc/xdg/Enclave, C:\\ProgramData\\Enclave, /Library/Application Support/Enclave."""
+    """The machine-wide policy file.
+
+    Linux /etc/xdg/Enclave, Windows C:\\ProgramData\\Enclave, macOS /Library/Application Support.
+    """
     return Path(platformdirs.site_config_dir(APP_NAME, appauthor=False)) / "policy.toml"
 
 

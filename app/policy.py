@@ -22,8 +22,19 @@ _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 # Settings an admin may lock; the names match `app.core.settings.Settings`.
 LOCKABLE_SETTINGS = frozenset(
     {
-        "model", "temperature", "top_p", "top_k", "min_p", "repeat_penalty", "max_tokens",
-        "context_size", "threads", "gpu_layers", "system_prompt", "language", "theme",
+        "model",
+        "temperature",
+        "top_p",
+        "top_k",
+        "min_p",
+        "repeat_penalty",
+        "max_tokens",
+        "context_size",
+        "threads",
+        "gpu_layers",
+        "system_prompt",
+        "language",
+        "theme",
     }
 )
 

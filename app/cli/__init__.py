@@ -52,7 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_CANCELLED
     except BrokenPipeError:
         return EXIT_OK
-    except Exception as exc:  # noqa: BLE001 - the last line of defence: log, one line, exit 1
+    except Exception as exc:  # the last line of defence: log, one line, exit 1
         where = _log_crash(runtime)
         print(f"enclave: unexpected error: {exc!r}{where}", file=sys.stderr)
         return EXIT_ERROR

@@ -15,8 +15,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("prompt", metavar="PROMPT", help="the message; '-' reads it from stdin")
     p.add_argument("-m", "--model", help="installed model id or name, or a .gguf path")
     p.add_argument("--system", help="system prompt for a new conversation")
-    p.add_argument("--continue", dest="continue_id", type=int, metavar="ID",
-                   help="add to conversation ID instead of starting a new one")
+    p.add_argument(
+        "--continue",
+        dest="continue_id",
+        type=int,
+        metavar="ID",
+        help="add to conversation ID instead of starting a new one",
+    )
     p.add_argument("--max-tokens", type=int, metavar="N")
     p.add_argument("--temperature", type=float, metavar="T")
     p.add_argument("--seed", type=int, metavar="N")
@@ -43,41 +48,51 @@ def run(args: argparse.Namespace, runtime: Runtime) -> int:
     if args.max_tokens is not None and args.max_tokens < 1:
         raise EnclaveError("--max-tokens must be 1 or more.")
 
+    from app.core.engine import LocalEngine  # llama.cpp loads only when needed
+
     store = runtime.open_store()
+    engine = LocalEngine()
     try:
         store.mark_interrupted()
         if args.continue_id is not None:
-            conversation = store.get_conversation(args.continue_id)
-        else:
-            system = settings.system_prompt if args.system is None else args.system
-            conversation = store.create_conversation(system_prompt=system)
-        history = [
-            ChatMessage(m.role, m.content)
-            for m in store.active_path(conversation.id)
-            if m.role in ("user", "assistant") and m.content
-        ]
-        store.add_message(conversation.id, "user", prompt)
-
-        from app.core.engine import LocalEngine  # llama.cpp loads only when needed
-
-        engine = LocalEngine()
+            store.get_conversation(args.continue_id)  # an unknown id fails before the load
         info = engine.load(
             model_path,
             LoadOptions(settings.context_size, settings.threads, settings.gpu_layers),
         )
         if not runtime.policy.model_allowed(info.sha256):
-            raise PolicyRefused(f"The administrator's model allowlist does not include {info.name}.")
-        messages = []
-        if conversation.system_prompt:
-            messages.append(ChatMessage("system", conversation.system_prompt))
-        messages += [*history, ChatMessage("user", prompt)]
-
+            raise PolicyRefused(
+                f"The administrator's model allowlist does not include {info.name}."
+            )
+        if args.continue_id is not None:
+            conversation = store.get_conversation(args.continue_id)
+        else:
+            system = settings.system_prompt if args.system is None else args.system
+            conversation = store.create_conversation(system_prompt=system)
+        messages = (
+            [ChatMessage("system", conversation.system_prompt)]
+            if (conversation.system_prompt)
+            else []
+        )
+        messages += [
+            ChatMessage(m.role, m.content)
+            for m in store.active_path(conversation.id)
+            if m.role in ("user", "assistant") and m.content
+        ]
+        messages.append(ChatMessage("user", prompt))
+        store.add_message(conversation.id, "user", prompt)
         reply = store.add_message(
-            conversation.id, "assistant", "", status="streaming",
-            model_name=info.name, model_sha256=info.sha256, params=params.as_dict(),
+            conversation.id,
+            "assistant",
+            "",
+            status="streaming",
+            model_name=info.name,
+            model_sha256=info.sha256,
+            params=params.as_dict(),
         )
         return _stream(engine, store, conversation.id, reply.id, messages, params)
     finally:
+        engine.unload()
         store.close()
 
 
@@ -94,8 +109,10 @@ def _stream(engine, store, conversation_id: int, reply_id: int, messages, params
         cancel.cancel()
         writer.finish("cancelled", stream.stats.as_dict())
         sys.stdout.write("\n")
-        print(f"enclave: cancelled; the partial answer is saved in conversation "
-              f"{conversation_id}", file=sys.stderr)
+        print(
+            f"enclave: cancelled; the partial answer is saved in conversation {conversation_id}",
+            file=sys.stderr,
+        )
         return 130
     except EnclaveError:
         writer.finish("failed", stream.stats.as_dict())

@@ -17,8 +17,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("export", help="export a conversation to Markdown, HTML, PDF or JSON")
     p.add_argument("conversation_id", type=int, metavar="CONVERSATION_ID")
     p.add_argument("--format", choices=FORMATS, required=True)
-    p.add_argument("-o", "--output", metavar="OUT", help="file to write (default: stdout; "
-                   "PDF needs a file)")
+    p.add_argument(
+        "-o", "--output", metavar="OUT", help="file to write (default: stdout; PDF needs a file)"
+    )
     p.set_defaults(run=run)
 
 

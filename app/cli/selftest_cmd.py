@@ -36,7 +36,7 @@ class Report:
             detail, ok = fn(), True
         except EnclaveError as exc:
             detail, ok = str(exc), False
-        except Exception as exc:  # noqa: BLE001 - a self-test reports, it does not crash
+        except Exception as exc:  # a self-test reports, it does not crash
             detail, ok = f"{type(exc).__name__}: {exc}", False
         self.checks.append({"name": name, "ok": ok, "detail": detail})
         return ok
@@ -47,7 +47,10 @@ class Report:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "ok": self.ok, "checks": self.checks, "model": self.model, "load_s": self.load_s,
+            "ok": self.ok,
+            "checks": self.checks,
+            "model": self.model,
+            "load_s": self.load_s,
             "prompt_tokens_per_s": self.prompt_tokens_per_s,
             "decode_tokens_per_s": self.decode_tokens_per_s,
         }
@@ -65,9 +68,10 @@ def run(args: argparse.Namespace, runtime: Runtime) -> int:
     report.check("data directory", lambda: _data_dir(runtime))
     report.check("store", lambda: _store(runtime))
     state: dict[str, Any] = {}
-    if report.check("model file", lambda: _model_file(runtime, report, state)):
-        if report.check("model load", lambda: _model_load(runtime, report, state)):
-            report.check("generation", lambda: _generation(report, state))
+    if report.check("model file", lambda: _model_file(runtime, report, state)) and report.check(
+        "model load", lambda: _model_load(runtime, report, state)
+    ):
+        report.check("generation", lambda: _generation(report, state))
     if "engine" in state:
         state["engine"].unload()
     if args.json:
@@ -131,7 +135,8 @@ def _model_load(runtime: Runtime, report: Report, state: dict[str, Any]) -> str:
     s = runtime.settings.current
     engine = LocalEngine()
     start = time.perf_counter()
-    info = engine.load(state["path"], LoadOptions(min(s.context_size, 2048), s.threads, s.gpu_layers))
+    options = LoadOptions(min(s.context_size, 2048), s.threads, s.gpu_layers)
+    info = engine.load(state["path"], options)
     report.load_s = round(time.perf_counter() - start, 3)
     state["engine"] = engine
     where = "GPU" if info.gpu_layers else "CPU"
@@ -151,5 +156,7 @@ def _generation(report: Report, state: dict[str, Any]) -> str:
     report.prompt_tokens_per_s = round(s.prompt_tokens_per_s, 1)
     report.decode_tokens_per_s = round(s.decode_tokens_per_s, 1)
     sys.stderr.flush()
-    return (f"{s.generated_tokens} tokens at {s.decode_tokens_per_s:.1f} tokens/s: "
-            f"{(PROBE_PROMPT + text).strip()[:60]!r}")
+    return (
+        f"{s.generated_tokens} tokens at {s.decode_tokens_per_s:.1f} tokens/s: "
+        f"{(PROBE_PROMPT + text).strip()[:60]!r}"
+    )

@@ -67,7 +67,9 @@ def ensure_default_model(models_dir: Path) -> Path:
             os.fsync(out.fileno())
     except FileNotFoundError as exc:
         partial.unlink(missing_ok=True)
-        raise ModelError(f"A part of the bundled model is missing ({exc.filename}); reinstall Enclave.") from exc
+        raise ModelError(
+            f"A part of the bundled model is missing ({exc.filename}); reinstall Enclave."
+        ) from exc
     except OSError as exc:
         partial.unlink(missing_ok=True)
         free = shutil.disk_usage(models_dir).free // (1 << 20)

@@ -54,5 +54,5 @@ class DownloadError(EnclaveError):
     """A model download failed (network, server error, checksum, disk)."""
 
 
-class Cancelled(Exception):  # noqa: N818 - a state, not a fault
+class Cancelled(Exception):  # a state, not a fault: hence no "Error" suffix
     """The user stopped the operation; partial results have been kept."""

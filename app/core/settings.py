@@ -8,6 +8,7 @@ nothing is silently overwritten.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from dataclasses import asdict, dataclass, fields, replace
@@ -81,17 +82,16 @@ class SettingsStore:
             return Settings()
         defaults = asdict(Settings())
         kept = {
-            k: v for k, v in raw.items()
-            if k in defaults and isinstance(v, type(defaults[k]))
+            k: v
+            for k, v in raw.items()
+            if (k in defaults and isinstance(v, type(defaults[k])))
             or (k in defaults and isinstance(defaults[k], float) and isinstance(v, int))
         }
         return Settings(**kept)
 
     def _set_aside(self) -> None:
-        try:
+        with contextlib.suppress(OSError):
             self.path.replace(self.path.with_suffix(".json.corrupt"))
-        except OSError:
-            pass
 
     def _write(self) -> None:
         tmp = self.path.with_suffix(".json.tmp")

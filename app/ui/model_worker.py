@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from app.core.backend import Backend
 from app.core.errors import Cancelled, EnclaveError
@@ -119,6 +119,7 @@ class ModelWorker(QObject):
     modelLoaded = Signal(object)  # noqa: N815 - ModelInfo
     modelFailed = Signal(str)  # noqa: N815
     busyChanged = Signal(bool)  # noqa: N815
+    _submitted = Signal(object)
 
     def __init__(self, runtime: Any = None, backend: Backend | None = None,
                  parent: QObject | None = None) -> None:
@@ -139,18 +140,27 @@ class ModelWorker(QObject):
         self._thread.finished.connect(self._runner.deleteLater)
         self._thread.start()
         self._closed = False
+        # Jobs reach the thread only once the GUI returns to its event loop, so signals
+        # connected right after submit() can never miss an early emission.
+        self._submitted.connect(self._dispatch, Qt.ConnectionType.QueuedConnection)
 
     # -- jobs -----------------------------------------------------------------------------
     def submit(self, fn: JobFn, kind: str = "job") -> Job:
-        """Queue `fn` behind earlier jobs and return its handle (signals are delivered later)."""
+        """Queue `fn` behind earlier jobs and return its handle; connect to its signals now."""
         if self._closed:
             raise RuntimeError("the model worker has been shut down")
         job = Job(fn, kind, parent=self)
         self._jobs.append(job)
         job.finished.connect(self._job_finished)  # a bound slot: delivered on the GUI thread
         self.busyChanged.emit(True)
-        self._runner.run.emit(job)
+        self._submitted.emit(job)
         return job
+
+    @Slot(object)
+    def _dispatch(self, job: Job) -> None:
+        if self._closed:
+            return  # shutdown() finishes it as cancelled
+        self._runner.run.emit(job)
 
     @property
     def busy(self) -> bool:

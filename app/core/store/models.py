@@ -25,7 +25,14 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from app.core.store.records import ROLES, STATUSES
+from app.core.store.records import (
+    ROLES,
+    STATUSES,
+    ChunkRecord,
+    ConversationRecord,
+    DocumentRecord,
+    MessageRecord,
+)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -79,6 +86,20 @@ class Conversation(Base):
         )
     )
 
+    def record(self) -> ConversationRecord:
+        return ConversationRecord(
+            id=self.id,
+            title=self.title,
+            title_is_auto=bool(self.title_is_auto),
+            system_prompt=self.system_prompt,
+            model=self.model,
+            pinned=bool(self.pinned),
+            created_at=self.created_at,
+            updated_at=self.updated_at,
+            deleted_at=self.deleted_at,
+            active_leaf_id=self.active_leaf_id,
+        )
+
 
 class Message(Base):
     __tablename__ = "messages"
@@ -110,6 +131,26 @@ class Message(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
+    def record(self) -> MessageRecord:
+        return MessageRecord(
+            id=self.id,
+            conversation_id=self.conversation_id,
+            parent_id=self.parent_id,
+            role=self.role,  # type: ignore[arg-type]  # guarded by a CHECK constraint
+            content=self.content,
+            status=self.status,  # type: ignore[arg-type]
+            model_name=self.model_name,
+            model_sha256=self.model_sha256,
+            params=self.params,
+            prompt_tokens=self.prompt_tokens,
+            generated_tokens=self.generated_tokens,
+            time_to_first_token_s=self.time_to_first_token_s,
+            tokens_per_s=self.tokens_per_s,
+            stats=self.stats,
+            created_at=self.created_at,
+            updated_at=self.updated_at,
+        )
+
 
 class Document(Base):
     __tablename__ = "documents"
@@ -131,6 +172,20 @@ class Document(Base):
     text: Mapped[str] = mapped_column(Text, default="", deferred=True)
     created_at: Mapped[datetime]
 
+    def record(self, *, with_text: bool = False) -> DocumentRecord:
+        return DocumentRecord(
+            id=self.id,
+            conversation_id=self.conversation_id,
+            name=self.name,
+            path=self.path,
+            sha256=self.sha256,
+            size_bytes=self.size_bytes,
+            pages=self.pages,
+            language=self.language,
+            created_at=self.created_at,
+            text=self.text if with_text else None,
+        )
+
 
 class Chunk(Base):
     __tablename__ = "chunks"
@@ -143,3 +198,14 @@ class Chunk(Base):
     page_start: Mapped[int | None]
     page_end: Mapped[int | None]
     tokens: Mapped[int | None]
+
+    def record(self) -> ChunkRecord:
+        return ChunkRecord(
+            id=self.id,
+            document_id=self.document_id,
+            idx=self.idx,
+            text=self.text,
+            page_start=self.page_start,
+            page_end=self.page_end,
+            tokens=self.tokens,
+        )

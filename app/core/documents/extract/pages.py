@@ -7,14 +7,15 @@ the first paragraph end past `page_chars`, so pages never cut a paragraph unless
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
-from app.core.documents.model import APPROX_PAGE_CHARS, Page
+from app.core.documents.model import APPROX_PAGE_CHARS, Page, PageUnit
 
 PAGE_BREAK = "\f"
 
 
 def paginate(blocks: Iterable[str], page_chars: int = APPROX_PAGE_CHARS) -> list[Page]:
-    """Pack paragraphs (or `PAGE_BREAK` markers) into pages; empty pages are dropped."""
+    """Pack paragraphs into pages; a block equal to `PAGE_BREAK` ends the page; no empty pages."""
     pages: list[str] = []
     current: list[str] = []
     size = 0
@@ -28,17 +29,15 @@ def paginate(blocks: Iterable[str], page_chars: int = APPROX_PAGE_CHARS) -> list
         size = 0
 
     for block in blocks:
-        for part in block.split(PAGE_BREAK):
-            if part is not block and current:
-                pass
-            for piece in _split_long(part.strip(), page_chars * 2):
-                if size and size + len(piece) > page_chars:
-                    flush()
-                if piece:
-                    current.append(piece)
-                    size += len(piece) + 2
-        if PAGE_BREAK in block:
+        if block == PAGE_BREAK:
             flush()
+            continue
+        for piece in _split_long(block.strip(), page_chars * 2):
+            if size and size + len(piece) > page_chars:
+                flush()
+            if piece:
+                current.append(piece)
+                size += len(piece) + 2
     flush()
     return [Page(i, text) for i, text in enumerate(pages, start=1)]
 
@@ -69,3 +68,11 @@ def _split_long(text: str, limit: int) -> list[str]:
         text = text[cut:].strip()
     out.append(text)
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class Extracted:
+    """What one format's reader returns; `extract()` adds the name, hash and language."""
+
+    pages: list[Page]
+    unit: PageUnit = "approx"

@@ -1,0 +1,249 @@
+"""Message rows. Messages form a tree: regenerate and edit add a sibling under the same parent,
+and the conversation's `active_leaf_id` says which root-to-leaf path is the one on screen."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, literal, select, update
+from sqlalchemy.orm import Session
+
+from app.core.errors import EnclaveError
+from app.core.store import conversations
+from app.core.store.models import Conversation, Message
+from app.core.store.records import ROLES, ROOT, STATUSES, NotFoundError
+
+MAX_DEPTH = 1_000_000  # guards the recursive queries against a corrupted (cyclic) tree
+
+
+def get(session: Session, message_id: int) -> Message:
+    message = session.get(Message, message_id)
+    if message is None:
+        raise NotFoundError(f"There is no message with id {message_id}; it may have been deleted.")
+    return message
+
+
+def check_role_status(role: str | None, status: str | None) -> None:
+    if role is not None and role not in ROLES:
+        raise EnclaveError(f"Unknown message role {role!r}; use one of {', '.join(ROLES)}.")
+    if status is not None and status not in STATUSES:
+        raise EnclaveError(f"Unknown message status {status!r}; use one of {', '.join(STATUSES)}.")
+
+
+def json_dict(value: Any, what: str) -> dict[str, Any] | None:
+    """Parameters or stats as a JSON-safe dict; accepts dataclasses with `as_dict()`."""
+    if value is None:
+        return None
+    if hasattr(value, "as_dict"):
+        value = value.as_dict()
+    if not isinstance(value, Mapping):
+        raise EnclaveError(f"The message {what} must be a mapping, not {type(value).__name__}.")
+    try:
+        return json.loads(json.dumps(dict(value), allow_nan=False))
+    except (TypeError, ValueError) as exc:
+        raise EnclaveError(f"The message {what} cannot be stored as JSON ({exc}).") from exc
+
+
+def stat_columns(stats: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The headline numbers of a stats dict, kept in their own columns for the details view."""
+    if not stats:
+        return {}
+
+    def number(key: str, kind: type) -> Any:
+        value = stats.get(key)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return None
+        return kind(value) if math.isfinite(value) else None
+
+    tokens_per_s = number("tokens_per_s", float)
+    if tokens_per_s is None:
+        tokens_per_s = number("decode_tokens_per_s", float)
+    return {
+        "prompt_tokens": number("prompt_tokens", int),
+        "generated_tokens": number("generated_tokens", int),
+        "time_to_first_token_s": number("time_to_first_token_s", float),
+        "tokens_per_s": tokens_per_s,
+    }
+
+
+def add(
+    session: Session,
+    now: datetime,
+    conversation_id: int,
+    role: str,
+    content: str,
+    *,
+    parent_id: object,
+    status: str,
+    model_name: str | None,
+    model_sha256: str | None,
+    params: Any,
+    stats: Any,
+) -> Message:
+    check_role_status(role, status)
+    conversation = conversations.get(session, conversation_id)
+    if parent_id is None:
+        parent = conversation.active_leaf_id
+    elif parent_id is ROOT:
+        parent = None
+    else:
+        parent = int(parent_id)  # type: ignore[call-overload]
+        if get(session, parent).conversation_id != conversation_id:
+            raise EnclaveError(
+                f"Message {parent} belongs to another conversation; a reply must stay in "
+                f"conversation {conversation_id}."
+            )
+    stats_dict = json_dict(stats, "statistics")
+    message = Message(
+        conversation_id=conversation_id,
+        parent_id=parent,
+        role=role,
+        content=content,
+        status=status,
+        model_name=model_name,
+        model_sha256=model_sha256,
+        params=json_dict(params, "parameters"),
+        stats=stats_dict,
+        created_at=now,
+        updated_at=now,
+        **stat_columns(stats_dict),
+    )
+    session.add(message)
+    session.flush()
+    conversation.active_leaf_id = message.id
+    conversation.updated_at = now
+    if conversation.title_is_auto and not conversation.title and role == "user":
+        conversation.title = conversations.derive_title(content)
+    session.flush()
+    return message
+
+
+def active_path(session: Session, conversation_id: int) -> list[Message]:
+    conversation = conversations.get(session, conversation_id)
+    leaf = conversation.active_leaf_id
+    if leaf is None:  # only when the conversation is empty, or its leaf was removed
+        leaf = session.scalar(
+            select(func.max(Message.id)).where(Message.conversation_id == conversation_id)
+        )
+        if leaf is None:
+            return []
+    path = (
+        select(Message.id, Message.parent_id, literal(0).label("depth"))
+        .where(Message.id == leaf)
+        .cte("path", recursive=True)
+    )
+    path = path.union_all(
+        select(Message.id, Message.parent_id, path.c.depth + 1)
+        .join(path, Message.id == path.c.parent_id)
+        .where(path.c.depth < MAX_DEPTH)
+    )
+    stmt = select(Message).join(path, Message.id == path.c.id).order_by(path.c.depth.desc())
+    return list(session.scalars(stmt))
+
+
+def all_messages(session: Session, conversation_id: int) -> list[Message]:
+    conversations.get(session, conversation_id)
+    stmt = select(Message).where(Message.conversation_id == conversation_id).order_by(Message.id)
+    return list(session.scalars(stmt))
+
+
+def siblings(session: Session, message_id: int) -> list[Message]:
+    """The alternatives of a message: same parent and role, oldest first (itself included)."""
+    message = get(session, message_id)
+    same_parent = (
+        Message.parent_id.is_(None)
+        if message.parent_id is None
+        else Message.parent_id == message.parent_id
+    )
+    stmt = (
+        select(Message)
+        .where(Message.conversation_id == message.conversation_id, same_parent)
+        .where(Message.role == message.role)
+        .order_by(Message.created_at, Message.id)
+    )
+    return list(session.scalars(stmt))
+
+
+def latest_descendant(session: Session, message_id: int) -> int:
+    """The newest message under `message_id` (or itself): where the user last was on that branch."""
+    tree = select(Message.id, literal(0).label("depth")).where(Message.id == message_id)
+    tree = tree.cte("tree", recursive=True)
+    tree = tree.union_all(
+        select(Message.id, tree.c.depth + 1)
+        .join(tree, Message.parent_id == tree.c.id)
+        .where(tree.c.depth < MAX_DEPTH)
+    )
+    return int(session.scalar(select(func.max(tree.c.id))) or message_id)
+
+
+def set_active_leaf(session: Session, conversation_id: int, message_id: int) -> Message:
+    message = get(session, message_id)
+    if message.conversation_id != conversation_id:
+        raise EnclaveError(
+            f"Message {message_id} is not part of conversation {conversation_id}; nothing changed."
+        )
+    leaf_id = latest_descendant(session, message_id)
+    conversations.get(session, conversation_id).active_leaf_id = leaf_id
+    session.flush()
+    return get(session, leaf_id)
+
+
+def update_fields(session: Session, now: datetime, message_id: int, **fields: Any) -> Message:
+    message = get(session, message_id)
+    check_role_status(None, fields.get("status"))
+    if "params" in fields:
+        fields["params"] = json_dict(fields["params"], "parameters")
+    if "stats" in fields:
+        fields["stats"] = json_dict(fields["stats"], "statistics")
+        fields.update(stat_columns(fields["stats"]))
+    for name, value in fields.items():
+        setattr(message, name, value)
+    message.updated_at = now
+    session.flush()
+    return message
+
+
+def write_stream(
+    session: Session,
+    now: datetime,
+    message_id: int,
+    content: str,
+    status: str | None = None,
+    stats: Any = None,
+) -> int:
+    """One UPDATE for a streaming flush (no ORM load); returns the rows changed (0 = gone)."""
+    values: dict[str, Any] = {"content": content, "updated_at": now}
+    if status is not None:
+        check_role_status(None, status)
+        values["status"] = status
+    if stats is not None:
+        values["stats"] = json_dict(stats, "statistics")
+        values.update(stat_columns(values["stats"]))
+    result = session.execute(update(Message).where(Message.id == message_id).values(**values))
+    return result.rowcount or 0
+
+
+def mark_interrupted(session: Session, now: datetime) -> int:
+    stmt = (
+        update(Message)
+        .where(Message.status == "streaming")
+        .values(status="partial", updated_at=now)
+    )
+    return session.execute(stmt).rowcount or 0
+
+
+def count(session: Session, conversation_id: int | None) -> int:
+    stmt = select(func.count()).select_from(Message)
+    if conversation_id is not None:
+        stmt = stmt.where(Message.conversation_id == conversation_id)
+    return int(session.scalar(stmt) or 0)
+
+
+def touch_conversation(session: Session, conversation_id: int, now: datetime) -> None:
+    session.execute(
+        update(Conversation).where(Conversation.id == conversation_id).values(updated_at=now)
+    )

@@ -1,0 +1,74 @@
+"""`enclave chat` and `enclave self-test` end to end, on the real default model."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from tests.helpers.cli import enclave
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, model_path: Path) -> Path:
+    """A data dir whose models folder already holds the default model (saves a re-assembly)."""
+    data = tmp_path / "data"
+    (data / "models").mkdir(parents=True)
+    shutil.copyfile(model_path, data / "models" / model_path.name)
+    return data
+
+
+def _messages(data_dir: Path) -> list[tuple[int, str, str, str]]:
+    with sqlite3.connect(data_dir / "enclave.sqlite3") as con:
+        return con.execute(
+            "SELECT conversation_id, role, status, content FROM messages ORDER BY id"
+        ).fetchall()
+
+
+def test_chat_streams_an_answer_and_saves_it(data_dir: Path) -> None:
+    result = enclave("chat", "--max-tokens", "24", "--seed", "7", "Bonjour", data_dir=data_dir)
+    assert result.code == 0, result.err
+    assert result.out.strip(), "no answer on stdout"
+    assert "[conversation 1 ·" in result.err
+    rows = _messages(data_dir)
+    assert [(r[1], r[2]) for r in rows] == [("user", "complete"), ("assistant", "complete")]
+    assert rows[0][3] == "Bonjour"
+    assert rows[1][3].strip() == result.out.strip()
+
+
+def test_continue_adds_to_the_same_conversation(data_dir: Path) -> None:
+    first = enclave("chat", "--max-tokens", "8", "Hello there", data_dir=data_dir)
+    assert first.code == 0, first.err
+    second = enclave("chat", "--continue", "1", "--max-tokens", "8", "And then?", data_dir=data_dir)
+    assert second.code == 0, second.err
+    rows = _messages(data_dir)
+    assert len(rows) == 4 and {r[0] for r in rows} == {1}
+
+
+def test_prompt_from_stdin(data_dir: Path) -> None:
+    result = enclave("chat", "--max-tokens", "4", "-", data_dir=data_dir, stdin="Tell me")
+    assert result.code == 0, result.err
+    assert _messages(data_dir)[0][3] == "Tell me"
+
+
+def test_self_test_passes_and_reports_json(data_dir: Path) -> None:
+    result = enclave("self-test", "--json", data_dir=data_dir)
+    assert result.code == 0, result.out + result.err
+    report = json.loads(result.out)
+    assert report["ok"] is True
+    assert {c["name"] for c in report["checks"]} >= {"policy", "store", "model load", "generation"}
+    assert all(c["ok"] for c in report["checks"])
+    assert report["model"]["sha256"] == (
+        "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818"
+    )
+    assert report["load_s"] > 0
+    assert report["prompt_tokens_per_s"] > 0 and report["decode_tokens_per_s"] > 0
+
+
+def test_self_test_human_output(data_dir: Path) -> None:
+    result = enclave("self-test", data_dir=data_dir)
+    assert result.code == 0, result.out + result.err
+    assert "Enclave is ready." in result.out

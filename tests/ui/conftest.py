@@ -1,0 +1,54 @@
+"""Fixtures for widget tests: a fresh runtime and store per test, a worker on a fake engine.
+
+`no_leaked_qthreads` (autouse) fails a test that leaves a QThread running, the way napari's
+test suite does: every worker must be shut down (joined), never left behind or terminated.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QThread
+
+from app.runtime import Runtime
+from tests.helpers.fake_engine import FakeEngine
+
+
+@pytest.fixture(autouse=True)
+def no_leaked_qthreads(request: pytest.FixtureRequest) -> Iterator[None]:
+    yield
+    if "qapp" not in request.fixturenames and "qtbot" not in request.fixturenames:
+        return
+    running = [t for t in gc.get_objects() if isinstance(t, QThread) and _running(t)]
+    if running:
+        names = ", ".join(t.objectName() or type(t).__name__ for t in running)
+        pytest.fail(f"test left QThreads running: {names}; shut its ModelWorker down")
+
+
+def _running(thread: QThread) -> bool:
+    try:
+        return thread.isRunning()
+    except RuntimeError:  # the C++ object is already gone
+        return False
+
+
+@pytest.fixture
+def runtime(tmp_path: Path) -> Runtime:
+    return Runtime.create(tmp_path / "data", tmp_path / "no-policy.toml")
+
+
+@pytest.fixture
+def fake_engine() -> FakeEngine:
+    return FakeEngine()
+
+
+@pytest.fixture
+def worker(qtbot, runtime: Runtime, fake_engine: FakeEngine):
+    from app.ui.model_worker import ModelWorker
+
+    w = ModelWorker(runtime, backend=fake_engine)
+    yield w
+    assert w.shutdown(), "the model thread did not finish"
