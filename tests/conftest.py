@@ -11,6 +11,16 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def no_network() -> Iterator[None]:
+    """Suite-wide: any socket to something other than loopback fails the test."""
+    from app.core import netguard
+
+    netguard.install()
+    yield
+    netguard.uninstall()
+
+
 @pytest.fixture(autouse=True)
 def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Point HOME, XDG dirs, the data dir and the policy at the test's own temp dir."""

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 from app import __version__
 from app.cli import chat_cmd, export_cmd, models_cmd, selftest_cmd, summarize_cmd
+from app.core import netguard
 from app.core.errors import EnclaveError
 from app.runtime import Runtime
 
@@ -38,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    netguard.install()
     runtime: Runtime | None = None
     try:
         runtime = Runtime.create(args.data_dir, args.policy)

@@ -9,6 +9,7 @@ from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 from pathlib import Path
+from typing import cast
 
 from app.core.documents.extract.guards import raise_too_long, read_bytes
 from app.core.documents.extract.html import html_blocks
@@ -21,10 +22,10 @@ _HEADERS = ("From", "To", "Cc", "Date", "Subject")
 
 def extract_eml(path: Path, limits: DocumentLimits) -> Extracted:
     try:
-        message = BytesParser(policy=policy.default).parsebytes(read_bytes(path))
+        parsed = BytesParser(policy=policy.default).parsebytes(read_bytes(path))
     except (ValueError, TypeError, IndexError) as exc:
         raise DocumentError(f"{path.name}: the e-mail file is malformed ({exc}).") from None
-    assert isinstance(message, EmailMessage)
+    message = cast(EmailMessage, parsed)  # policy.default always builds EmailMessage objects
     header = [f"{name}: {message[name]}" for name in _HEADERS if message[name]]
     blocks = ["\n".join(header)] if header else []
     blocks += _body_blocks(message)

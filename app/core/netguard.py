@@ -1,0 +1,120 @@
+"""Refuse outbound connections nobody asked for.
+
+Enclave makes no network connection of its own accord. `install()` (called once at start by
+the command line and the window) wraps Python's socket `connect` so that any connection to a
+non-loopback address fails with `NetworkRefused` unless it happens inside `permit(url)`, which
+the model download opens for the one host the user (and the policy) chose, plus the proxy that
+will carry it. Local sockets (loopback, Unix) are always allowed: Qt's single-instance server
+and tests' local HTTP servers use them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import socket
+import threading
+import urllib.request
+from collections.abc import Iterator
+from urllib.parse import urlparse
+
+from app.core.errors import EnclaveError
+
+
+class NetworkRefused(EnclaveError):
+    """A connection was attempted that no user action or policy allowed."""
+
+
+_lock = threading.Lock()
+_permitted: dict[str, int] = {}  # address -> number of open permits
+_original_connect = socket.socket.connect
+_original_connect_ex = socket.socket.connect_ex
+_installed = False
+
+
+def is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host.split("%")[0]).is_loopback
+    except ValueError:
+        return host in ("localhost",)
+
+
+def _check(sock: socket.socket, address: object) -> None:
+    if sock.family not in (socket.AF_INET, socket.AF_INET6):
+        return
+    host = str(address[0]) if isinstance(address, tuple) else str(address)
+    if is_loopback(host):
+        return
+    with _lock:
+        if _permitted.get(host):
+            return
+    raise NetworkRefused(
+        f"Enclave blocked a connection to {host}: nothing leaves this computer unless you start "
+        f"a model download from a host your administrator allows."
+    )
+
+
+def _guarded_connect(self: socket.socket, address: object) -> None:
+    _check(self, address)
+    return _original_connect(self, address)
+
+
+def _guarded_connect_ex(self: socket.socket, address: object) -> int:
+    _check(self, address)
+    return _original_connect_ex(self, address)
+
+
+def install() -> None:
+    """Guard every socket of this process (idempotent)."""
+    global _installed
+    with _lock:
+        if _installed:
+            return
+        socket.socket.connect = _guarded_connect  # type: ignore[method-assign]
+        socket.socket.connect_ex = _guarded_connect_ex  # type: ignore[method-assign]
+        _installed = True
+
+
+def uninstall() -> None:
+    global _installed
+    with _lock:
+        socket.socket.connect = _original_connect  # type: ignore[method-assign]
+        socket.socket.connect_ex = _original_connect_ex  # type: ignore[method-assign]
+        _installed = False
+
+
+def _addresses(host: str, port: int) -> set[str]:
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError:
+        return set()
+    return {str(info[4][0]) for info in infos}
+
+
+@contextlib.contextmanager
+def permit(url: str) -> Iterator[None]:
+    """Allow connections to `url`'s host (and the proxy for it) for the duration of the block."""
+    parsed = urlparse(url)
+    if not parsed.hostname:
+        raise NetworkRefused(f"{url!r} is not a URL with a host name.")
+    targets = [(parsed.hostname, parsed.port or (443 if parsed.scheme == "https" else 80))]
+    proxy = urllib.request.getproxies().get(parsed.scheme)
+    if proxy and not urllib.request.proxy_bypass(parsed.hostname):
+        p = urlparse(proxy if "://" in proxy else f"http://{proxy}")
+        if p.hostname:
+            targets.append((p.hostname, p.port or 8080))
+    addresses: set[str] = set()
+    for host, port in targets:
+        addresses.add(host)
+        addresses |= _addresses(host, port)
+    with _lock:
+        for address in addresses:
+            _permitted[address] = _permitted.get(address, 0) + 1
+    try:
+        yield
+    finally:
+        with _lock:
+            for address in addresses:
+                _permitted[address] -= 1
+                if not _permitted[address]:
+                    del _permitted[address]
