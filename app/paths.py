@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import stat
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,7 +86,11 @@ def default_policy_file() -> Path:
     """The machine-wide policy file.
 
     Linux /etc/xdg/Enclave, Windows C:\\ProgramData\\Enclave, macOS /Library/Application Support.
+    On Linux the path is fixed: platformdirs would follow the session's XDG_CONFIG_DIRS (Ubuntu
+    sets /etc/xdg/xdg-ubuntu first), and the machine's policy must not move with a user's session.
     """
+    if sys.platform.startswith("linux"):
+        return Path("/etc/xdg") / APP_NAME / "policy.toml"
     return Path(platformdirs.site_config_dir(APP_NAME, appauthor=False)) / "policy.toml"
 
 

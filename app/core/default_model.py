@@ -11,6 +11,7 @@ import contextlib
 import hashlib
 import os
 import shutil
+import sys
 from pathlib import Path
 
 from app.core.errors import ModelError
@@ -31,10 +32,16 @@ def sha256_file(path: Path) -> str:
 
 
 def bundled_model_path() -> Path | None:
-    """A pre-assembled copy shipped beside a frozen bundle, if there is one."""
+    """A pre-assembled copy shipped inside a frozen bundle, used in place (never copied)."""
     env = os.environ.get("ENCLAVE_BUNDLED_MODEL")
     if env and Path(env).is_file():
         return Path(env)
+    # The frozen bundle (installer.spec) ships the model, already assembled, in models/.
+    bundle_dir = getattr(sys, "_MEIPASS", None)
+    if getattr(sys, "frozen", False) and bundle_dir:
+        shipped = Path(bundle_dir) / "models" / DEFAULT_MODEL_FILE
+        if shipped.is_file() and shipped.stat().st_size == DEFAULT_MODEL_SIZE:
+            return shipped
     return None
 
 

@@ -33,6 +33,7 @@ class GenerationParams:
     repeat_penalty: float = 1.1
     seed: int | None = None
     stop: tuple[str, ...] = ()
+    ignore_eos: bool = False  # run to max_tokens regardless of end tokens/stops (benchmarks)
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -1,10 +1,8 @@
-"""Sends prompts, streams replies into the store, and tells the view what changed.
+"""Sends prompts, starts replies, and tells the view what changed.
 
-It lives on the GUI thread and never blocks: the model runs as a job on the `ModelWorker`, and
-pieces arrive through the job's `progress` signal. Each reply is an assistant message created
-with status "streaming" and written through the store's stream writer (flushed at least once a
-second, so a crash loses at most the last second), then finished as complete / cancelled /
-failed with its statistics. Regenerate and edit add siblings, so earlier versions stay.
+It lives on the GUI thread and never blocks: the model runs as a job on the `ModelWorker` (the
+job also writes the reply to the store, see `chat_jobs`), and pieces arrive through the job's
+`progress` signal. Regenerate and edit add siblings, so earlier versions stay.
 """
 
 from __future__ import annotations
@@ -18,13 +16,13 @@ from app.ui.model_worker import Job, ModelWorker
 
 
 class ChatController(QObject):
-    conversationChanged = Signal(int)  # noqa: N815 - the conversation shown; its path changed
-    conversationsChanged = Signal()  # noqa: N815 - titles/order in the sidebar changed
-    replyStarted = Signal(int, int)  # noqa: N815 - conversation id, assistant message id
-    replyUpdated = Signal(int, str)  # noqa: N815 - message id, full text so far
-    replyFinished = Signal(int, str, object)  # noqa: N815 - message id, status, GenerationStats
-    replyFailed = Signal(int, str)  # noqa: N815 - message id, message for the user
-    busyChanged = Signal(bool)  # noqa: N815
+    conversationChanged = Signal(int)  # this conversation's active path changed
+    conversationsChanged = Signal()  # titles or order in the sidebar changed
+    replyStarted = Signal(int, int)  # conversation id, assistant message id
+    replyUpdated = Signal(int, str)  # message id, the full text so far
+    replyFinished = Signal(int, str, object)  # message id, status, GenerationStats or None
+    replyFailed = Signal(int, str)  # message id, a message for the user
+    busyChanged = Signal(bool)
 
     def __init__(self, store, worker: ModelWorker, runtime, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -33,8 +31,8 @@ class ChatController(QObject):
         self.runtime = runtime
         self.conversation_id: int | None = None
         self._job: Job | None = None
-        self._writer = None
         self._message_id: int | None = None
+        self._reply_conversation: int | None = None
         self._text: list[str] = []
 
     # -- state ----------------------------------------------------------------------------
@@ -119,9 +117,10 @@ class ChatController(QObject):
             params=params.as_dict(),
         )
         self._message_id = reply.id
+        self._reply_conversation = conv_id
         self._text = []
-        self._writer = self.store.stream_writer(reply.id)
-        self._job = self.worker.submit(chat_job(history, params), kind="chat")
+        writer = self.store.stream_writer(reply.id)
+        self._job = self.worker.submit(chat_job(history, params, writer), kind="chat")
         self._job.progress.connect(self._on_piece)
         self._job.succeeded.connect(self._on_succeeded)
         self._job.cancelled.connect(self._on_cancelled)
@@ -139,10 +138,9 @@ class ChatController(QObject):
         return messages
 
     def _on_piece(self, piece: object) -> None:
-        if self.sender() is not self._job or self._writer is None or not isinstance(piece, str):
+        if self.sender() is not self._job or not isinstance(piece, str):
             return
         self._text.append(piece)
-        self._writer.append(piece)
         self.replyUpdated.emit(self._message_id, "".join(self._text))
 
     def _on_succeeded(self, result: object) -> None:
@@ -162,13 +160,13 @@ class ChatController(QObject):
             self.replyFailed.emit(message_id, error)
 
     def _close(self, status: str, stats: GenerationStats | None) -> None:
-        message_id, writer = self._message_id, self._writer
-        self._job = self._writer = self._message_id = None
-        if writer is not None:
-            writer.finish(status, stats)
+        message_id = self._message_id
+        self._job = self._message_id = None
         self.busyChanged.emit(False)
         if message_id is not None:
             self.replyFinished.emit(message_id, status, stats)
+        if self._reply_conversation is not None:
+            self.conversationChanged.emit(self._reply_conversation)
         self.conversationsChanged.emit()
 
     # -- helpers --------------------------------------------------------------------------

@@ -34,14 +34,20 @@ class Translations:
 
     def __init__(self, app: QCoreApplication) -> None:
         self._app = app
-        self._installed: list[QTranslator] = []
         self.language = "en"
+
+    @property
+    def _installed(self) -> list[QTranslator]:
+        # Kept on the application, so a new Translations object replaces the earlier ones.
+        installed = self._app.findChildren(QTranslator, "enclave-translator")
+        return list(installed)
 
     def apply(self, setting: str) -> str:
         language = effective_language(setting)
         for translator in self._installed:
             self._app.removeTranslator(translator)
-        self._installed = []
+            translator.deleteLater()
+            translator.setObjectName("")
         if language != "en":
             self._install("enclave_" + language, translations_dir())
             qt_dir = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
@@ -53,6 +59,8 @@ class Translations:
     def _install(self, name: str, directory: Path) -> None:
         translator = QTranslator(self._app)
         if translator.load(name, str(directory)):
+            translator.setObjectName("enclave-translator")
             self._app.installTranslator(translator)
-            self._installed.append(translator)
+        else:
+            translator.deleteLater()
 

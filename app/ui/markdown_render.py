@@ -86,12 +86,12 @@ class MarkdownRenderer:
             f"a {{ color: {t.link}; text-decoration: none; }}"
             "p, ul, ol { margin-top: 4px; margin-bottom: 6px; }"
             "h1 { font-size: x-large; } h2 { font-size: large; } h3 { font-size: medium; }"
-            f"table.md {{ border-collapse: collapse; border-color: {t.border}; }}"
             "th { font-weight: 600; }"
             f"blockquote {{ color: {t.header_fg}; margin-left: 12px; }}"
         )
-        body = body.replace("<table>", f'<table class="md" border="1" cellpadding="6" '
-                                       f'cellspacing="0" style="border-color:{t.border}">')
+        body = body.replace("<table>", f'<table border="1" cellpadding="6" cellspacing="0" '
+                                       f'style="border-collapse:collapse; border-style:solid; '
+                                       f'border-color:{t.border}; margin-top:4px;">')
         return f"<html><head><style>{css}</style></head><body>{body}</body></html>"
 
     # -- render rules ---------------------------------------------------------------------
@@ -106,8 +106,9 @@ class MarkdownRenderer:
         label = html.escape(language or "text")
         copy = html.escape(self.copy_label)
         return (
-            f'<table width="100%" cellspacing="0" cellpadding="0" '
-            f'style="margin-top:6px; margin-bottom:8px; border-color:{t.border}" border="1">'
+            f'<table width="100%" cellspacing="0" cellpadding="0" border="1" '
+            f'style="border-collapse:collapse; border-style:solid; border-color:{t.border}; '
+            f'margin-top:6px; margin-bottom:8px;">'
             f'<tr><td style="background-color:{t.header_bg}; padding:4px 10px;">'
             f'<table width="100%" cellspacing="0" cellpadding="0"><tr>'
             f'<td><span style="color:{t.header_fg}; font-size:small;">{label}</span></td>'

@@ -19,7 +19,7 @@ MIN_INTERVAL_MS = 40
 
 
 class MessageBody(QTextBrowser):
-    codeCopied = Signal(int)  # noqa: N815 - index of the copied code block
+    codeCopied = Signal(int)
 
     def __init__(self, renderer: MarkdownRenderer, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -81,15 +81,15 @@ class MessageBody(QTextBrowser):
         if self.height() != height:
             self.setFixedHeight(height)
 
-    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
+    def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         self.document().setTextWidth(self.viewport().width())
         self._fit()
 
-    def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
+    def sizeHint(self) -> QSize:
         return QSize(400, self.height())
 
-    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 - let the chat scroll
+    def wheelEvent(self, event: QWheelEvent) -> None:
         event.ignore()
 
     # -- links ----------------------------------------------------------------------------

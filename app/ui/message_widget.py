@@ -8,7 +8,7 @@ flips between them. The widget only emits requests; the window decides what they
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, Qt, Signal
-from PySide6.QtGui import QGuiApplication, QKeySequence
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -27,10 +27,10 @@ from app.ui.message_body import MessageBody
 
 
 class MessageWidget(QFrame):
-    regenerateRequested = Signal(int)  # noqa: N815
-    editSubmitted = Signal(int, str)  # noqa: N815
-    detailsRequested = Signal(int)  # noqa: N815
-    siblingRequested = Signal(int)  # noqa: N815 - the sibling message id to show
+    regenerateRequested = Signal(int)
+    editSubmitted = Signal(int, str)
+    detailsRequested = Signal(int)
+    siblingRequested = Signal(int)
 
     def __init__(self, record: MessageRecord, renderer: MarkdownRenderer,
                  parent: QWidget | None = None) -> None:
@@ -113,6 +113,8 @@ class MessageWidget(QFrame):
         self.record = record
         if self.is_user:
             self.text_label.setText(record.content)
+        elif record.status == "streaming" and len(self.body.text) > len(record.content):
+            pass  # the stream is ahead of what was last written to disk: keep showing it
         else:
             self.body.set_markdown(record.content, streaming=record.status == "streaming")
         self._update_status()
@@ -192,8 +194,13 @@ class MessageWidget(QFrame):
             self.end_edit()
             self.editSubmitted.emit(self.record.id, text)
 
-    def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt override
-        if self.editor is not None and obj is self.edit_box and event.type() == QEvent.Type.KeyPress:
+    def eventFilter(self, obj, event) -> bool:
+        if self.editor is None or obj is not self.edit_box:
+            return super().eventFilter(obj, event)
+        if event.type() == QEvent.Type.ShortcutOverride and event.key() == Qt.Key.Key_Escape:
+            event.accept()  # Esc cancels this edit, not the window's "stop" shortcut
+            return True
+        if event.type() == QEvent.Type.KeyPress:
             if event.key() == Qt.Key.Key_Escape:
                 self.end_edit()
                 return True
@@ -239,7 +246,7 @@ class MessageWidget(QFrame):
         self.setAccessibleName(role)
         self._update_status()
 
-    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt override
+    def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.LanguageChange:
             self.retranslate()
         super().changeEvent(event)

@@ -96,7 +96,7 @@ class _Runner(QObject):
             job._finish("cancelled", exc.args[0] if exc.args else None)
         except EnclaveError as exc:
             job._finish("failed", str(exc))
-        except Exception as exc:  # noqa: BLE001 - a job's bug must not kill the model thread
+        except Exception as exc:
             log.exception("job %s failed", job.kind)
             job._finish("failed", _unexpected(exc))
         else:
@@ -115,10 +115,10 @@ def _unexpected(exc: BaseException) -> str:
 class ModelWorker(QObject):
     """Owns the engine on its own thread; `submit()` queues jobs for it."""
 
-    modelLoading = Signal()  # noqa: N815 - Qt signal naming
-    modelLoaded = Signal(object)  # noqa: N815 - ModelInfo
-    modelFailed = Signal(str)  # noqa: N815
-    busyChanged = Signal(bool)  # noqa: N815
+    modelLoading = Signal()
+    modelLoaded = Signal(object)
+    modelFailed = Signal(str)
+    busyChanged = Signal(bool)
     _submitted = Signal(object)
 
     def __init__(self, runtime: Any = None, backend: Backend | None = None,
@@ -221,6 +221,6 @@ class ModelWorker(QObject):
         if joined:
             try:
                 self.engine.unload()
-            except Exception:  # noqa: BLE001 - freeing at exit must not raise
+            except Exception:
                 log.exception("unloading the model failed")
         return joined

@@ -6,6 +6,7 @@ be long). A corrupt file is set aside, never overwritten silently.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from dataclasses import asdict, dataclass
@@ -49,7 +50,5 @@ class PresetStore:
         os.replace(tmp, self.path)
 
     def _set_aside(self) -> None:
-        try:
+        with contextlib.suppress(OSError):
             self.path.replace(self.path.with_suffix(".json.corrupt"))
-        except OSError:
-            pass

@@ -17,6 +17,17 @@ from app.runtime import Runtime
 from tests.helpers.fake_engine import FakeEngine
 
 
+# Noise from the headless "offscreen" platform plugin, not from Enclave: it cannot pass a
+# window's minimum size to a window system because it has none.
+OFFSCREEN_NOISE = r"This plugin does not support propagateSizeHints\(\)"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/ui/" in item.nodeid.replace("\\", "/"):
+            item.add_marker(pytest.mark.qt_log_ignore(OFFSCREEN_NOISE))
+
+
 @pytest.fixture(autouse=True)
 def no_leaked_qthreads(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
@@ -33,6 +44,18 @@ def _running(thread: QThread) -> bool:
         return thread.isRunning()
     except RuntimeError:  # the C++ object is already gone
         return False
+
+
+@pytest.fixture(autouse=True)
+def english_afterwards(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A test that switches the language must not leave the next one in French."""
+    yield
+    if "qtbot" in request.fixturenames:
+        from PySide6.QtWidgets import QApplication
+
+        from app.ui.i18n import Translations
+
+        Translations(QApplication.instance()).apply("en")
 
 
 @pytest.fixture

@@ -12,21 +12,26 @@ from typing import Literal
 Language = Literal["en", "fr"]
 SUPPORTED: tuple[Language, ...] = ("en", "fr")
 
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 _WORD = re.compile(r"[a-zàâäçéèêëîïôöùûüÿœæ']+", re.IGNORECASE)
-_EN = frozenset(
+_EN = _words(
     "the of and to in is that it for was on are as with his they be at one have this from by "
     "not but what all were when we there can an which their said if do will each about how up "
     "out them then she many some so these would other into has more her two like him see time "
     "could no make than been its who now people my made over did down only way find use may "
     "water long little very after words called just where most know get through back much "
-    "before also good new our should because any those between both under while".split()
+    "before also good new our should because any those between both under while"
 )
-_FR = frozenset(
+_FR = _words(
     "le la les de des du un une et est en que qui dans pour pas sur au aux avec ce ces cette "
     "il elle ils elles nous vous on ne se sa son ses leur leurs par plus mais ou où donc car "
     "été être avoir fait comme tout tous toute toutes très sans sous entre aussi dont lui "
     "même ont sont était avait peut bien encore après avant deux chez ainsi alors depuis "
-    "lors notre votre nos vos cela ceci leurs quand déjà".split()
+    "lors notre votre nos vos cela ceci leurs quand déjà"
 )
 
 
@@ -45,3 +50,16 @@ def resolve_language(choice: str, detected: str) -> Language:
     if choice in SUPPORTED:
         return choice  # type: ignore[return-value]
     return detected if detected in SUPPORTED else "en"  # type: ignore[return-value]
+
+
+def is_stopword(word: str) -> bool:
+    """A very common English or French word (useless as a search term)."""
+    lowered = word.lower()
+    return lowered in _EN or lowered in _FR or lowered in _QUESTION_WORDS
+
+
+_QUESTION_WORDS = _words(
+    "what which who whom whose why how when where does did is are was were document say says "
+    "about tell me please quel quelle quels quelles qui quoi pourquoi comment quand combien "
+    "est-ce document dit-il dit"
+)

@@ -69,19 +69,22 @@ def page_unit_for(name: str) -> PageUnit:
     return _UNIT_BY_SUFFIX.get(PurePath(name).suffix.lower(), "approx")
 
 
-def page_label(unit: PageUnit, start: int | None, end: int | None = None) -> str:
+_UNIT_WORDS = {
+    "en": {"slide": ("slide", "slides"), "sheet": ("sheet", "sheets"), "page": ("p.", "pp.")},
+    "fr": {"slide": ("diapo", "diapos"), "sheet": ("feuille", "feuilles"), "page": ("p.", "p.")},
+}
+
+
+def page_label(unit: PageUnit, start: int | None, end: int | None = None, lang: str = "en") -> str:
     """'p. 3', 'pp. 3–5', 'p. ~3', 'slide 4', 'sheets 1–2'; '' when the span is unknown."""
     if start is None:
         return ""
     end = start if end is None else end
-    span = str(start) if end == start else f"{start}–{end}"
-    plural = end != start
-    if unit == "slide":
-        return f"slide{'s' if plural else ''} {span}"
-    if unit == "sheet":
-        return f"sheet{'s' if plural else ''} {span}"
     tilde = "~" if unit == "approx" else ""
-    return f"{'pp.' if plural else 'p.'} {tilde}{span}"
+    span = f"{tilde}{start}" if end == start else f"{tilde}{start}–{end}"
+    words = _UNIT_WORDS.get(lang, _UNIT_WORDS["en"])
+    singular, plural = words["page" if unit == "approx" else unit]
+    return f"{plural if end != start else singular} {span}"
 
 
 @dataclass(frozen=True, slots=True)

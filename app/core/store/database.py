@@ -55,6 +55,24 @@ def prepare_file(path: Path) -> None:
         raise describe_failure(exc, path, "open") from exc
 
 
+def refuse_foreign(path: Path) -> None:
+    """Look (read only) before changing anything: a damaged file or another program's SQLite
+    database is reported, never switched to WAL or given our tables."""
+    try:
+        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000)
+        try:
+            names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        raise describe_failure(exc, path, "open") from exc
+    if names and "alembic_version" not in names:
+        raise StoreError(
+            f"The file {path} is a SQLite database that Enclave did not create; it was left "
+            f"untouched. Move it away or choose another data directory with --data-dir."
+        )
+
+
 def secure_side_files(path: Path) -> None:
     """SQLite copies the database's mode to -wal/-shm; tighten them anyway if a umask widened."""
     for suffix in ("-wal", "-shm"):
@@ -117,10 +135,7 @@ def current_revision(engine: Engine) -> str | None:
             text("SELECT 1 FROM sqlite_master WHERE type='table' AND name='alembic_version'")
         ).first()
         if has_table is None:
-            foreign = conn.execute(
-                text("SELECT name FROM sqlite_master WHERE type='table' LIMIT 1")
-            ).first()
-            return "foreign" if foreign is not None else None
+            return None
         row = conn.execute(text("SELECT version_num FROM alembic_version")).first()
         return None if row is None else str(row[0])
 
@@ -138,11 +153,6 @@ def migrate(engine: Engine, path: Path | None, target: str = "head") -> None:
         revision = current_revision(engine)
     except SQLAlchemyError as exc:
         raise describe_failure(exc, path, "open") from exc
-    if revision == "foreign":
-        raise StoreError(
-            f"The file {where} is a SQLite database that Enclave did not create; it was left "
-            f"untouched. Move it away or choose another data directory with --data-dir."
-        )
     if revision == HEAD_REVISION and target == "head":
         return
     config = alembic_config()

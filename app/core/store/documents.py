@@ -1,4 +1,4 @@
-"""Documents attached to conversations and their retrieval chunks (the file itself is not copied)."""
+"""Documents attached to conversations and their retrieval chunks (the file is not copied)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,9 @@ def get(session: Session, document_id: int, *, with_text: bool = False) -> Docum
     options = [undefer(Document.text)] if with_text else []
     document = session.get(Document, document_id, options=options)
     if document is None:
-        raise NotFoundError(f"There is no document with id {document_id}; it may have been removed.")
+        raise NotFoundError(
+            f"There is no document with id {document_id}; it may have been removed."
+        )
     return document
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import errno
 import sqlite3
-from contextlib import contextmanager
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -85,7 +85,9 @@ def _os_failure(exc: OSError, where: str) -> StoreError:
         return StoreError(
             f"Cannot write the conversation database {where} ({reason}); {_DATA_DIR_HINT}."
         )
-    return StoreError(f"Cannot open the conversation database {where} ({reason}); {_DATA_DIR_HINT}.")
+    return StoreError(
+        f"Cannot open the conversation database {where} ({reason}); {_DATA_DIR_HINT}."
+    )
 
 
 @contextmanager

@@ -9,14 +9,15 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, literal, select, update
+from sqlalchemy import Select, func, literal, select, update
 from sqlalchemy.orm import Session
 
 from app.core.errors import EnclaveError
 from app.core.store import conversations
-from app.core.store.models import Conversation, Message
-from app.core.store.records import ROLES, ROOT, STATUSES, NotFoundError
+from app.core.store.models import Conversation, Message, record_columns
+from app.core.store.records import ROLES, ROOT, STATUSES, MessageRecord, NotFoundError
 
+COLUMNS = record_columns(Message, MessageRecord)
 MAX_DEPTH = 1_000_000  # guards the recursive queries against a corrupted (cyclic) tree
 
 
@@ -122,7 +123,12 @@ def add(
     return message
 
 
-def active_path(session: Session, conversation_id: int) -> list[Message]:
+def _records(session: Session, stmt: Select[Any]) -> list[MessageRecord]:
+    """Rows straight to records: no ORM objects for lists that can hold thousands."""
+    return [MessageRecord(*row) for row in session.execute(stmt)]
+
+
+def active_path(session: Session, conversation_id: int) -> list[MessageRecord]:
     conversation = conversations.get(session, conversation_id)
     leaf = conversation.active_leaf_id
     if leaf is None:  # only when the conversation is empty, or its leaf was removed
@@ -141,17 +147,17 @@ def active_path(session: Session, conversation_id: int) -> list[Message]:
         .join(path, Message.id == path.c.parent_id)
         .where(path.c.depth < MAX_DEPTH)
     )
-    stmt = select(Message).join(path, Message.id == path.c.id).order_by(path.c.depth.desc())
-    return list(session.scalars(stmt))
+    stmt = select(*COLUMNS).join(path, Message.id == path.c.id).order_by(path.c.depth.desc())
+    return _records(session, stmt)
 
 
-def all_messages(session: Session, conversation_id: int) -> list[Message]:
+def all_messages(session: Session, conversation_id: int) -> list[MessageRecord]:
     conversations.get(session, conversation_id)
-    stmt = select(Message).where(Message.conversation_id == conversation_id).order_by(Message.id)
-    return list(session.scalars(stmt))
+    stmt = select(*COLUMNS).where(Message.conversation_id == conversation_id).order_by(Message.id)
+    return _records(session, stmt)
 
 
-def siblings(session: Session, message_id: int) -> list[Message]:
+def siblings(session: Session, message_id: int) -> list[MessageRecord]:
     """The alternatives of a message: same parent and role, oldest first (itself included)."""
     message = get(session, message_id)
     same_parent = (
@@ -160,12 +166,12 @@ def siblings(session: Session, message_id: int) -> list[Message]:
         else Message.parent_id == message.parent_id
     )
     stmt = (
-        select(Message)
+        select(*COLUMNS)
         .where(Message.conversation_id == message.conversation_id, same_parent)
         .where(Message.role == message.role)
         .order_by(Message.created_at, Message.id)
     )
-    return list(session.scalars(stmt))
+    return _records(session, stmt)
 
 
 def latest_descendant(session: Session, message_id: int) -> int:

@@ -19,6 +19,12 @@ from app.core.store.records import MARK_END, MARK_START, ChunkHit, SearchHit
 
 _WORD = re.compile(r"[^\W_]+")
 SNIPPET_TOKENS = 12
+# Ranking every match of a word found in most messages ("the", "le") costs ~3 µs a row: seconds
+# at a million messages. So bm25 ranks the newest SEARCH_WINDOW matches (all of them for any
+# word that is not that common), and the sidebar filter looks at the newest FILTER_WINDOW ones.
+# FTS5 walks its index newest-first without ranking, so both stay fast at any history size.
+SEARCH_WINDOW = 5_000
+FILTER_WINDOW = 20_000
 
 
 def build_match(query: str, *, prefix_last: bool = True, any_term: bool = False) -> str | None:
@@ -44,24 +50,33 @@ def matching_conversation_ids(match: str) -> TextClause:
     """SELECT of the conversation ids with a message matching `match` (for IN filters)."""
     return (
         text(
-            "SELECT m.conversation_id FROM messages_fts "
-            "JOIN messages AS m ON m.id = messages_fts.rowid "
-            "WHERE messages_fts MATCH :match"
+            "SELECT m.conversation_id FROM ("
+            "  SELECT rowid AS id FROM messages_fts WHERE messages_fts MATCH :match"
+            "  ORDER BY rowid DESC LIMIT :filter_window"
+            ") AS hits JOIN messages AS m ON m.id = hits.id"
         )
-        .bindparams(match=match)
+        .bindparams(match=match, filter_window=FILTER_WINDOW)
         .columns(column("conversation_id", Integer))
     )
 
 
+# Stage 1 ranks the newest matches and keeps the best `limit` of live conversations; stage 2
+# makes snippets for those few rows only (FTS5 seeks each by rowid).
 _SEARCH_SQL = text(
-    "SELECT m.id, m.conversation_id, c.title, m.role, "
-    f"snippet(messages_fts, 0, :ms, :me, '…', {SNIPPET_TOKENS}) AS snip, "
-    "messages_fts.rank AS rank "
-    "FROM messages_fts "
-    "JOIN messages AS m ON m.id = messages_fts.rowid "
-    "JOIN conversations AS c ON c.id = m.conversation_id "
-    "WHERE messages_fts MATCH :match AND c.deleted_at IS NULL "
-    "ORDER BY messages_fts.rank LIMIT :limit"
+    "WITH candidates AS ("
+    "  SELECT rowid AS id, rank AS rank FROM messages_fts WHERE messages_fts MATCH :match"
+    "  ORDER BY rowid DESC LIMIT :window"
+    "), best AS ("
+    "  SELECT cand.id AS id, cand.rank AS rank, m.conversation_id AS cid, m.role AS role"
+    "  FROM candidates AS cand JOIN messages AS m ON m.id = cand.id"
+    "  JOIN conversations AS c ON c.id = m.conversation_id"
+    "  WHERE c.deleted_at IS NULL ORDER BY cand.rank, cand.id DESC LIMIT :limit"
+    ") "
+    "SELECT best.id, best.cid AS conversation_id, c.title, best.role, "
+    f"snippet(messages_fts, 0, :ms, :me, '…', {SNIPPET_TOKENS}) AS snip, best.rank "
+    "FROM best JOIN messages_fts ON messages_fts.rowid = best.id "
+    "JOIN conversations AS c ON c.id = best.cid "
+    "WHERE messages_fts MATCH :match ORDER BY best.rank, best.id DESC"
 )
 
 
@@ -69,9 +84,8 @@ def search_messages(session: Session, query: str, limit: int) -> list[SearchHit]
     match = build_match(query)
     if match is None or limit <= 0:
         return []
-    rows = session.execute(
-        _SEARCH_SQL, {"match": match, "ms": MARK_START, "me": MARK_END, "limit": limit}
-    )
+    params = {"match": match, "ms": MARK_START, "me": MARK_END, "limit": limit}
+    rows = session.execute(_SEARCH_SQL, {**params, "window": SEARCH_WINDOW})
     return [
         SearchHit(
             conversation_id=row.conversation_id,

@@ -20,7 +20,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.core.store import conversations, database, documents, messages, search
 from app.core.store.failures import translated
+from app.core.store.models import Conversation
 from app.core.store.records import (
+    ROOT,
     ChunkHit,
     ChunkRecord,
     ConversationRecord,
@@ -45,7 +47,9 @@ class Store:
         self._reader = sessionmaker(engine, expire_on_commit=False)
         self._writer = sessionmaker(database.write_engine(engine), expire_on_commit=False)
         # One shared in-memory connection must not interleave two threads' transactions.
-        self._lock: AbstractContextManager[Any] = threading.RLock() if path is None else nullcontext()
+        self._lock: AbstractContextManager[Any] = (
+            threading.RLock() if path is None else nullcontext()
+        )
 
     # -- opening and closing -------------------------------------------------------------
     @classmethod
@@ -63,6 +67,7 @@ class Store:
             return cls(engine, None, clock)
         db_path = Path(path).expanduser().absolute()
         database.prepare_file(db_path)
+        database.refuse_foreign(db_path)
         engine = database.create_file_engine(db_path)
         try:
             database.migrate(engine, db_path)
@@ -111,7 +116,7 @@ class Store:
     ) -> list[ConversationRecord]:
         """Live conversations, pinned first, newest first; `query` matches titles and messages."""
         with self._read() as s:
-            return [c.record() for c in conversations.listing(s, query, limit)]
+            return conversations.listing(s, query, limit)
 
     def get_conversation(self, conversation_id: int) -> ConversationRecord:
         """The conversation (also when soft-deleted); NotFoundError if there is none."""
@@ -120,7 +125,7 @@ class Store:
 
     def find_conversation(self, conversation_id: int) -> ConversationRecord | None:
         with self._read() as s:
-            found = s.get(conversations.Conversation, conversation_id)
+            found = s.get(Conversation, conversation_id)
             return None if found is None else found.record()
 
     def rename_conversation(self, conversation_id: int, title: str) -> ConversationRecord:
@@ -136,7 +141,9 @@ class Store:
 
     def set_system_prompt(self, conversation_id: int, system_prompt: str) -> ConversationRecord:
         with self._write() as s:
-            return conversations.set_fields(s, conversation_id, system_prompt=system_prompt).record()
+            return conversations.set_fields(
+                s, conversation_id, system_prompt=system_prompt
+            ).record()
 
     def set_conversation_model(self, conversation_id: int, model: str | None) -> ConversationRecord:
         with self._write() as s:
@@ -204,9 +211,11 @@ class Store:
         """An alternative to a message (regenerate, edit and resend): same parent and role."""
         with self._read() as s:
             original = messages.get(s, message_id).record()
-        parent = messages.ROOT if original.parent_id is None else original.parent_id
+        parent = ROOT if original.parent_id is None else original.parent_id
         fields.setdefault("role", original.role)
-        return self.add_message(original.conversation_id, content=content, parent_id=parent, **fields)
+        return self.add_message(
+            original.conversation_id, content=content, parent_id=parent, **fields
+        )
 
     def get_message(self, message_id: int) -> MessageRecord:
         with self._read() as s:
@@ -215,16 +224,16 @@ class Store:
     def active_path(self, conversation_id: int) -> list[MessageRecord]:
         """The messages on screen, root first, following the active branch."""
         with self._read() as s:
-            return [m.record() for m in messages.active_path(s, conversation_id)]
+            return messages.active_path(s, conversation_id)
 
     def all_messages(self, conversation_id: int) -> list[MessageRecord]:
         """Every message of every branch, oldest first."""
         with self._read() as s:
-            return [m.record() for m in messages.all_messages(s, conversation_id)]
+            return messages.all_messages(s, conversation_id)
 
     def siblings(self, message_id: int) -> list[MessageRecord]:
         with self._read() as s:
-            return [m.record() for m in messages.siblings(s, message_id)]
+            return messages.siblings(s, message_id)
 
     def set_active_leaf(self, conversation_id: int, message_id: int) -> MessageRecord:
         """Show the branch through `message_id`, down to its newest message (returned)."""
@@ -265,11 +274,11 @@ class Store:
             message = messages.update_fields(s, self._now(), message_id, status="streaming")
             initial = message.content
 
-        def save(content: str, status: str | None, stats: Any) -> MessageRecord:
+        def save(content: str, status: str | None, stats: Any) -> MessageRecord | None:
             with self._write() as s:
                 messages.write_stream(s, self._now(), message_id, content, status, stats)
                 if status is None:
-                    return _NO_RECORD
+                    return None
                 message = messages.get(s, message_id)
                 messages.touch_conversation(s, message.conversation_id, self._now())
                 return message.record()
@@ -360,9 +369,6 @@ class Store:
             try:
                 with self._write() as s:
                     s.execute(text(f"INSERT INTO {table}({table}) VALUES ('integrity-check')"))
-            except Exception as exc:  # noqa: BLE001 - reported, not raised: this is a check
+            except Exception as exc:  # reported, not raised: this is a check
                 problems.append(f"{table}: {exc}")
         return problems
-
-
-_NO_RECORD: Any = None

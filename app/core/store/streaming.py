@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from types import TracebackType
@@ -11,7 +12,7 @@ from app.core.errors import Cancelled, StoreError
 from app.core.store.records import MessageRecord
 
 # save(content, status, stats) -> the stored message; status/stats None leave them as they are.
-SaveFn = Callable[[str, str | None, Any], MessageRecord]
+SaveFn = Callable[[str, str | None, Any], MessageRecord | None]
 
 
 class StreamWriter:
@@ -72,7 +73,10 @@ class StreamWriter:
     def finish(self, status: str = "complete", stats: Any = None) -> MessageRecord:
         """Write the final text with its status (complete, cancelled, failed…) and stats."""
         if self._record is None:
-            self._record = self._save(self.content, status, stats)
+            record = self._save(self.content, status, stats)
+            if record is None:
+                raise StoreError("The reply being written was deleted before it finished.")
+            self._record = record
             self._dirty = False
         return self._record
 
@@ -90,7 +94,6 @@ class StreamWriter:
         if exc is None:
             self.finish("complete")
             return
-        try:
-            self.finish("cancelled" if isinstance(exc, Cancelled | KeyboardInterrupt) else "failed")
-        except StoreError:
-            pass  # the original exception is the one worth reporting
+        status = "cancelled" if isinstance(exc, Cancelled | KeyboardInterrupt) else "failed"
+        with contextlib.suppress(StoreError):  # the original exception is the one to report
+            self.finish(status)

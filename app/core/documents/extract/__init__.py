@@ -44,16 +44,28 @@ READERS: dict[str, Reader] = {
 }
 
 _BY_SUFFIX = {
-    ".pdf": "pdf", ".docx": "docx", ".docm": "docx", ".odt": "odt", ".rtf": "rtf",
-    ".htm": "html", ".html": "html", ".xhtml": "html", ".csv": "csv", ".tsv": "csv",
-    ".xlsx": "xlsx", ".xlsm": "xlsx", ".pptx": "pptx", ".eml": "eml",
+    ".pdf": "pdf",
+    ".docx": "docx",
+    ".docm": "docx",
+    ".odt": "odt",
+    ".rtf": "rtf",
+    ".htm": "html",
+    ".html": "html",
+    ".xhtml": "html",
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".xlsx": "xlsx",
+    ".xlsm": "xlsx",
+    ".pptx": "pptx",
+    ".eml": "eml",
 }
 # Plain text: prose, markup and source code (read as text, pages approximate).
-TEXT_SUFFIXES = frozenset(
+_TEXT_SUFFIX_LIST = (
     ".txt .text .md .markdown .rst .adoc .org .tex .log .ini .cfg .conf .toml .yaml .yml .json "
     ".xml .py .pyi .js .mjs .ts .tsx .jsx .c .h .cc .cpp .hpp .cs .java .kt .go .rs .rb .php "
-    ".swift .scala .sh .bash .ps1 .bat .sql .r .m .lua .pl .css .scss .vue .svelte".split()
+    ".swift .scala .sh .bash .ps1 .bat .sql .r .m .lua .pl .css .scss .vue .svelte"
 )
+TEXT_SUFFIXES = frozenset(_TEXT_SUFFIX_LIST.split())
 SUPPORTED_SUFFIXES = frozenset(_BY_SUFFIX) | TEXT_SUFFIXES
 _ZIP_MAIN_PART = {
     "word/document.xml": "docx",
@@ -61,21 +73,20 @@ _ZIP_MAIN_PART = {
     "ppt/presentation.xml": "pptx",
 }
 _OLD_OFFICE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-_SUPPORTED_TEXT = "PDF, Word, OpenDocument, RTF, text, Markdown, HTML, CSV, Excel, PowerPoint, e-mail"
+_SUPPORTED_TEXT = (
+    "PDF, Word, OpenDocument, RTF, text, Markdown, HTML, CSV, Excel, PowerPoint, e-mail"
+)
 
 
 def extract(
     path: str | Path, limits: DocumentLimits | None = None, password: str | None = None
 ) -> ExtractedDocument:
-    """Read `path` into pages; raises `DocumentError` (or `PasswordRequired`) with a clear message."""
+    """Read `path` into pages; a `DocumentError` (or `PasswordRequired`) says what went wrong."""
     path = Path(path)
     limits = limits or DocumentLimits()
     size = check_file(path, limits)
     fmt = sniff_format(path)
-    if fmt == "pdf":
-        result = extract_pdf(path, limits, password)
-    else:
-        result = READERS[fmt](path, limits)
+    result = extract_pdf(path, limits, password) if fmt == "pdf" else READERS[fmt](path, limits)
     if not any(page.text.strip() for page in result.pages):
         raise DocumentError(f"{path.name}: the document contains no text to summarise.")
     text_sample = "\n".join(p.text for p in result.pages[:20])

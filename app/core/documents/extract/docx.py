@@ -38,7 +38,7 @@ def extract_docx(path: Path, limits: DocumentLimits) -> Extracted:
     return Extracted(paginate(blocks, page_chars=_NO_LIMIT if explicit else APPROX_PAGE_CHARS))
 
 
-def _blocks(document) -> Iterator[str]:  # noqa: ANN001 - python-docx has no public type here
+def _blocks(document) -> Iterator[str]:
     from docx.table import Table
 
     body = document.element.body
@@ -62,7 +62,7 @@ def _blocks(document) -> Iterator[str]:  # noqa: ANN001 - python-docx has no pub
             yield PAGE_BREAK
 
 
-def _table_text(table) -> str:  # noqa: ANN001
+def _table_text(table) -> str:
     rows = []
     for row in table.rows:
         cells = [cell.text.strip() for cell in row.cells]

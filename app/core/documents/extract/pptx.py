@@ -1,4 +1,4 @@
-"""PowerPoint (.pptx): the text of each slide (titles, text boxes, tables, notes), cited "slide N"."""
+"""PowerPoint (.pptx): each slide's text (titles, boxes, tables, notes), cited "slide N"."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def extract_pptx(path: Path, limits: DocumentLimits) -> Extracted:
     return Extracted(pages, unit="slide")
 
 
-def _slide_text(slide) -> str:  # noqa: ANN001 - python-pptx's Slide
+def _slide_text(slide) -> str:
     parts: list[str] = []
     for shape in slide.shapes:
         parts.extend(_shape_text(shape))
@@ -43,7 +43,7 @@ def _slide_text(slide) -> str:  # noqa: ANN001 - python-pptx's Slide
     return "\n\n".join(p for p in parts if p)
 
 
-def _shape_text(shape) -> list[str]:  # noqa: ANN001
+def _shape_text(shape) -> list[str]:
     if getattr(shape, "has_text_frame", False) and shape.text_frame.text.strip():
         return [shape.text_frame.text.strip()]
     if getattr(shape, "has_table", False):

@@ -1,0 +1,100 @@
+"""One model call for the document features: a completion, timed, its text cleaned up.
+
+The summariser and the question answerer only need `count_tokens`, the model's context size and
+a completion; a backend without raw completion (a chat-only server) gets the prompt as one user
+message instead.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from app.core.backend import Backend
+from app.core.errors import ModelError
+from app.core.types import CancelToken, ChatMessage, GenerationParams
+
+_SENTENCE_END = re.compile(r"[.!?…](?=\s|$)")
+
+
+@dataclass(slots=True)
+class Usage:
+    """Tokens and model time spent, summed over calls (for stats and the benchmark)."""
+
+    prompt_tokens: int = 0
+    generated_tokens: int = 0
+    model_s: float = 0.0
+    calls: int = 0
+
+
+def context_size(backend: Backend) -> int:
+    info = backend.info
+    if info is None:
+        raise ModelError("No model is loaded; load a model before summarising or asking.")
+    return int(info.n_ctx)
+
+
+def complete(
+    backend: Backend,
+    prompt: str,
+    params: GenerationParams,
+    cancel: CancelToken,
+    usage: Usage,
+    on_piece: Callable[[str], None] | None = None,
+) -> tuple[str, bool]:
+    """The model's continuation of `prompt` and whether it stopped because of the length cap."""
+    started = time.perf_counter()
+    raw = getattr(backend, "complete", None)
+    if callable(raw):
+        stream = raw(prompt, params, cancel)
+    else:
+        stream = backend.generate([ChatMessage("user", prompt)], params, cancel)
+    pieces: list[str] = []
+    for piece in stream:
+        pieces.append(piece)
+        if on_piece is not None:
+            on_piece(piece)
+    stats = stream.stats
+    usage.prompt_tokens += stats.prompt_tokens_evaluated or stats.prompt_tokens
+    usage.generated_tokens += stats.generated_tokens
+    usage.model_s += time.perf_counter() - started
+    usage.calls += 1
+    return "".join(pieces), stats.stop_reason == "length"
+
+
+def clean(text: str, stops: tuple[str, ...], truncated: bool) -> str:
+    """Cut at the first stop marker, tidy spaces, and drop a sentence cut off by the cap."""
+    for stop in stops:
+        at = text.find(stop)
+        if at >= 0:
+            text = text[:at]
+    # One paragraph: the model copies the source's hard line wraps, which mean nothing here.
+    text = " ".join(text.split())
+    if truncated:
+        ends = list(_SENTENCE_END.finditer(text))
+        if ends and ends[-1].end() > len(text) // 3:
+            text = text[: ends[-1].end()]
+    return text.strip()
+
+
+def degenerate(text: str) -> bool:
+    """Empty or looping output (a small model's failure mode): not worth showing."""
+    words = text.split()
+    if len(words) < 3:
+        return True
+    return len(set(words)) < max(3, len(words) // 5)
+
+
+def lead_sentences(text: str, count: int = 2, max_chars: int = 400) -> str:
+    """The first sentences of a passage: the fallback when the model's output is unusable."""
+    flat = " ".join(text.split())
+    out = []
+    for match in _SENTENCE_END.finditer(flat):
+        out.append(match.end())
+        if len(out) == count:
+            break
+    cut = out[-1] if out else len(flat)
+    snippet = flat[: min(cut, max_chars)].strip()
+    return snippet if cut <= max_chars else snippet + "…"

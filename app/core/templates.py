@@ -1,0 +1,255 @@
+"""Chat templates: turn a conversation into the prompt text a model was trained on.
+
+The GGUF's own `tokenizer.chat_template` (Jinja) wins; it is rendered in Jinja's immutable
+sandbox because a model file is untrusted input. Without one, a built-in template is chosen by
+architecture, and failing that a plain "User: … / Assistant:" completion style is used.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from jinja2 import TemplateError
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from app.core.errors import ModelError
+from app.core.types import ChatMessage
+
+_log = logging.getLogger(__name__)
+
+
+class ChatTemplateError(ModelError):
+    """A chat template is unknown, broken, or tried something the sandbox forbids."""
+
+
+@dataclass(frozen=True)
+class ChatTemplate:
+    family: str  # a built-in family name, or "gguf"
+    source: str  # "gguf", "builtin:<family>" or "completion" (as in ModelInfo)
+    stop: tuple[str, ...]  # strings that end a reply
+    renderer: Callable[[Sequence[ChatMessage]], str]
+
+    def render(self, messages: Sequence[ChatMessage]) -> str:
+        """The prompt for `messages`, ending where the assistant's reply starts."""
+        return self.renderer(messages)
+
+
+def _split_system(messages: Sequence[ChatMessage]) -> tuple[str, list[ChatMessage]]:
+    """System messages joined into one text, and the remaining turns."""
+    system = "\n\n".join(m.content for m in messages if m.role == "system")
+    return system, [m for m in messages if m.role != "system"]
+
+
+def _fold_system(messages: Sequence[ChatMessage]) -> list[ChatMessage]:
+    """For formats without a system role: the system text opens the first user turn."""
+    system, turns = _split_system(messages)
+    if not system:
+        return turns
+    for i, message in enumerate(turns):
+        if message.role == "user":
+            turns[i] = ChatMessage("user", f"{system}\n\n{message.content}")
+            return turns
+    return [ChatMessage("user", system), *turns]
+
+
+def render_gemma(messages: Sequence[ChatMessage]) -> str:
+    parts = []
+    for m in _fold_system(messages):
+        role = "model" if m.role == "assistant" else "user"
+        parts.append(f"<start_of_turn>{role}\n{m.content.strip()}<end_of_turn>\n")
+    parts.append("<start_of_turn>model\n")
+    return "".join(parts)
+
+
+def render_llama3(messages: Sequence[ChatMessage]) -> str:
+    parts = [
+        f"<|start_header_id|>{m.role}<|end_header_id|>\n\n{m.content.strip()}<|eot_id|>"
+        for m in messages
+    ]
+    parts.append("<|start_header_id|>assistant<|end_header_id|>\n\n")
+    return "".join(parts)
+
+
+def render_chatml(messages: Sequence[ChatMessage]) -> str:
+    parts = [f"<|im_start|>{m.role}\n{m.content}<|im_end|>\n" for m in messages]
+    parts.append("<|im_start|>assistant\n")
+    return "".join(parts)
+
+
+def render_mistral(messages: Sequence[ChatMessage]) -> str:
+    parts = []
+    for m in _fold_system(messages):
+        if m.role == "user":
+            parts.append(f"[INST] {m.content.strip()} [/INST]")
+        else:
+            parts.append(f" {m.content.strip()}</s>")
+    return "".join(parts)
+
+
+def render_phi3(messages: Sequence[ChatMessage]) -> str:
+    parts = [f"<|{m.role}|>\n{m.content}<|end|>\n" for m in messages]
+    parts.append("<|assistant|>\n")
+    return "".join(parts)
+
+
+def render_completion(messages: Sequence[ChatMessage]) -> str:
+    system, turns = _split_system(messages)
+    parts = [f"{system}\n\n"] if system else []
+    for m in turns:
+        speaker = "User" if m.role == "user" else "Assistant"
+        parts.append(f"{speaker}: {m.content.strip()}\n")
+    parts.append("Assistant:")
+    return "".join(parts)
+
+
+_BUILTIN: dict[str, tuple[Callable[[Sequence[ChatMessage]], str], tuple[str, ...]]] = {
+    "gemma": (render_gemma, ("<end_of_turn>", "<start_of_turn>")),
+    "llama3": (render_llama3, ("<|eot_id|>", "<|start_header_id|>", "<|end_of_text|>")),
+    "chatml": (render_chatml, ("<|im_end|>", "<|im_start|>", "<|endoftext|>")),
+    "mistral": (render_mistral, ("</s>", "[INST]")),
+    "phi3": (render_phi3, ("<|end|>", "<|user|>", "<|endoftext|>")),
+    "completion": (render_completion, ("\nUser:",)),
+}
+FAMILIES = tuple(_BUILTIN)
+_ALIASES = {
+    "gemma2": "gemma", "gemma3": "gemma", "gemma3n": "gemma", "llama": "llama3",
+    "llama-3": "llama3", "qwen": "chatml", "qwen2": "chatml", "qwen3": "chatml",
+    "mistral3": "mistral", "inst": "mistral", "phi-3": "phi3", "plain": "completion",
+}  # fmt: skip
+# GGUF `general.architecture` -> family, when the file carries no template of its own.
+_ARCHITECTURES = {
+    "gemma": "gemma", "gemma2": "gemma", "gemma3": "gemma", "gemma3n": "gemma",
+    "llama": "llama3", "qwen2": "chatml", "qwen3": "chatml", "qwen2moe": "chatml",
+    "qwen3moe": "chatml", "mistral": "mistral", "mistral3": "mistral", "phi3": "phi3",
+}  # fmt: skip
+
+
+def builtin_template(family: str) -> ChatTemplate:
+    name = _ALIASES.get(family.lower().strip(), family.lower().strip())
+    if name not in _BUILTIN:
+        raise ChatTemplateError(
+            f"Unknown chat template {family!r}; choose one of: {', '.join(FAMILIES)}."
+        )
+    renderer, stop = _BUILTIN[name]
+    source = "completion" if name == "completion" else f"builtin:{name}"
+    return ChatTemplate(name, source, stop, renderer)
+
+
+# --- the GGUF's own Jinja template, sandboxed -------------------------------------------------
+
+
+class _TemplateRaised(Exception):
+    """The template called raise_exception() (usually: a role order it does not accept)."""
+
+
+def _raise_exception(message: str) -> None:
+    raise _TemplateRaised(message)
+
+
+def _strftime_now(fmt: str) -> str:
+    return datetime.now().strftime(fmt)
+
+
+def _tojson(value: Any, indent: int | None = None, **_: Any) -> str:
+    # Transformers' flavour: real UTF-8, no HTML escaping.
+    return json.dumps(value, ensure_ascii=False, indent=indent)
+
+
+class _StrictSandbox(ImmutableSandboxedEnvironment):
+    """Jinja's immutable sandbox, failing at the first unsafe attribute instead of later."""
+
+    def unsafe_undefined(self, obj: Any, attribute: str) -> Any:
+        raise SecurityError(
+            f"access to attribute {attribute!r} of {type(obj).__name__!r} object is unsafe"
+        )
+
+
+def _sandbox() -> ImmutableSandboxedEnvironment:
+    env = _StrictSandbox(trim_blocks=True, lstrip_blocks=True)
+    env.globals["raise_exception"] = _raise_exception
+    env.globals["strftime_now"] = _strftime_now
+    env.filters["tojson"] = _tojson
+    return env
+
+
+def gguf_template(source: str, *, bos_token: str = "", eos_token: str = "") -> ChatTemplate:
+    """A template from a GGUF's `tokenizer.chat_template`, compiled in the sandbox."""
+    try:
+        compiled = _sandbox().from_string(source)
+    except TemplateError as exc:
+        raise ChatTemplateError(
+            f"The model's built-in chat template is invalid ({exc}); choose a template family "
+            f"in the settings to use this model."
+        ) from exc
+
+    def run(messages: Sequence[ChatMessage]) -> str:
+        return compiled.render(
+            messages=[{"role": m.role, "content": m.content} for m in messages],
+            add_generation_prompt=True,
+            bos_token=bos_token,
+            eos_token=eos_token,
+        )
+
+    def render(messages: Sequence[ChatMessage]) -> str:
+        try:
+            try:
+                return run(messages)
+            except _TemplateRaised:
+                if not any(m.role == "system" for m in messages):
+                    raise
+                # Many templates reject a system role; fold it into the first user turn.
+                return run(_fold_system(messages))
+        except SecurityError as exc:
+            raise ChatTemplateError(
+                f"The model's built-in chat template tried an unsafe operation and was stopped "
+                f"({exc}); choose a template family in the settings to use this model."
+            ) from exc
+        except _TemplateRaised as exc:
+            raise ChatTemplateError(f"The model's chat template refused the conversation: {exc}") from exc
+        except (TemplateError, TypeError, ValueError, AttributeError, KeyError) as exc:
+            raise ChatTemplateError(
+                f"The model's built-in chat template failed ({type(exc).__name__}: {exc}); "
+                f"choose a template family in the settings to use this model."
+            ) from exc
+
+    stop = (eos_token,) if eos_token else ()
+    return ChatTemplate("gguf", "gguf", stop, render)
+
+
+def select_template(
+    *,
+    architecture: str,
+    embedded: str | None,
+    override: str | None = None,
+    has_special_token: Callable[[str], bool] | None = None,
+    bos_token: str = "",
+    eos_token: str = "",
+) -> ChatTemplate:
+    """Pick the template for a model: override, else the GGUF's own, else by architecture.
+
+    `has_special_token` lets a `llama`-architecture file that is really Mistral/Llama 2
+    (no Llama 3 header tokens) get the [INST] format, and an unknown architecture with
+    ChatML tokens get ChatML.
+    """
+    if override:
+        return builtin_template(override)
+    if embedded:
+        template = gguf_template(embedded, bos_token=bos_token, eos_token=eos_token)
+        template.render([ChatMessage("user", "Hello")])  # fail at load, not mid-conversation
+        return template
+    has = has_special_token or (lambda _text: False)
+    family = _ARCHITECTURES.get(architecture.lower())
+    if family == "llama3" and has_special_token and not has("<|start_header_id|>"):
+        family = "mistral" if has("[INST]") or has("</s>") else "completion"
+    if family is None and has("<|im_start|>"):
+        family = "chatml"
+    if family is None:
+        _log.info("No chat template for architecture %r; using completion style", architecture)
+        family = "completion"
+    return builtin_template(family)

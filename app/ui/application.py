@@ -1,0 +1,106 @@
+"""Start the desktop app: one instance, language, theme, history, window, then the model.
+
+The window is shown before the model loads: history and search are usable at once while the
+model thread assembles (first run) and loads the weights in the background.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+from PySide6.QtCore import QCoreApplication, QTimer
+from PySide6.QtGui import QGuiApplication, QIcon
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from app import APP_NAME, __version__
+from app.core.errors import EnclaveError
+from app.paths import resources_dir
+from app.ui.i18n import Translations
+from app.ui.single_instance import SingleInstance
+from app.ui.theme import apply_theme
+
+
+def create_qapp(argv: list[str] | None = None) -> QApplication:
+    app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv[:1])
+    QCoreApplication.setApplicationName(APP_NAME)
+    QCoreApplication.setOrganizationName(APP_NAME)
+    QCoreApplication.setApplicationVersion(__version__)
+    QGuiApplication.setDesktopFileName("enclave")
+    app.setWindowIcon(app_icon())
+    return app
+
+
+def app_icon() -> QIcon:
+    icons = resources_dir() / "icons"
+    icon = QIcon()
+    for size in (16, 32, 48, 64, 128, 256):
+        png = icons / f"enclave-{size}.png"
+        if png.is_file():
+            icon.addFile(str(png))
+    return icon
+
+
+def open_window(runtime, backend=None, translations: Translations | None = None):
+    """Open the store (recovering a crash, applying retention) and build the main window."""
+    from app.ui.main_window import MainWindow
+    from app.ui.model_worker import ModelWorker
+
+    store = runtime.open_store()
+    store.mark_interrupted()
+    if runtime.policy.history.retention_days:
+        store.purge_older_than(runtime.policy.history.retention_days)
+    worker = ModelWorker(runtime, backend=backend)
+    window = MainWindow(runtime, store, worker, translations)
+    _attach_documents(window, runtime, store, worker)
+    return window
+
+
+def _attach_documents(window, runtime, store, worker) -> None:
+    """The drop-to-summarise feature hooks into the window when it is installed."""
+    try:
+        from app.ui.documents import DropController
+    except ImportError:
+        return
+    window.drop_controller = DropController(window, runtime=runtime, store=store, worker=worker)
+
+
+def run_app(runtime) -> int:
+    app = create_qapp()
+    instance = SingleInstance(runtime.paths.data_dir)
+    if not instance.claim():
+        return 0  # the running Enclave was asked to show its window
+    settings = runtime.settings.current
+    translations = Translations(app)
+    translations.apply(settings.language)
+    apply_theme(app, settings.theme)
+    try:
+        window = open_window(runtime, translations=translations)
+    except EnclaveError as exc:
+        QMessageBox.critical(None, APP_NAME, str(exc))
+        return exc.exit_code
+    instance.activationRequested.connect(window.bring_to_front)
+    window.show()
+    _report_startup(window)
+    QTimer.singleShot(0, window.load_model)
+    app.setQuitOnLastWindowClosed(True)
+    try:
+        return app.exec()
+    finally:
+        window.shutdown()
+        instance.release()
+
+
+def _report_startup(window) -> None:
+    """With ENCLAVE_STARTUP_REPORT=FILE, write the wall-clock time the window became usable
+    (the first event-loop turn after show); tools/startup_time.py compares it to its launch."""
+    target = os.environ.get("ENCLAVE_STARTUP_REPORT")
+    if not target:
+        return
+
+    def usable() -> None:
+        with open(target, "w", encoding="utf-8") as fh:
+            fh.write(f"{time.time():.4f} {window.isVisible()}\n")
+
+    QTimer.singleShot(0, usable)

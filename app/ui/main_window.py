@@ -1,0 +1,382 @@
+"""The main window: sidebar, chat, composer, status bar; wires them to the store and the model.
+
+The window owns the store and the model worker it is given: closing it stops any answer,
+joins the model thread and closes the database. Files dropped on it are announced through
+`documentsDropped` (and to handlers added with `add_drop_handler`) for the document feature.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QSplitter,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app import __version__
+from app.core.default_model import DEFAULT_MODEL_SHA256
+from app.core.types import LoadOptions, ModelInfo
+from app.ui import export_actions
+from app.ui.actions import Actions
+from app.ui.chat_controller import ChatController
+from app.ui.chat_view import ChatView
+from app.ui.composer import Composer
+from app.ui.details_dialog import DetailsDialog
+from app.ui.first_run import WelcomePanel
+from app.ui.model_worker import ModelWorker
+from app.ui.presets import Preset, PresetStore
+from app.ui.status_bar import StatusBar
+
+log = logging.getLogger(__name__)
+MODEL_SETTINGS = ("context_size", "threads", "gpu_layers", "model")
+
+
+class MainWindow(QMainWindow):
+    documentsDropped = Signal(list)  # list[Path]: local files dropped on the window
+    languageChanged = Signal(str)
+    themeChanged = Signal(str)
+
+    def __init__(self, runtime, store, worker: ModelWorker, translations=None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.runtime = runtime
+        self.store = store
+        self.worker = worker
+        self.translations = translations
+        self.presets_store = PresetStore(runtime.paths.data_dir / "presets.json")
+        self.presets: list[Preset] = self.presets_store.load(default_presets())
+        self.controller = ChatController(store, worker, runtime, self)
+        self._drop_handlers: list[Callable[[list[Path]], None]] = []
+        self._closed = False
+        self._pending_prompt: str | None = None
+        self.setObjectName("MainWindow")
+        self.setAcceptDrops(True)
+        self.resize(1280, 800)
+        self._build()
+        self.actions_ = Actions(self)
+        self._connect()
+        self.retranslate()
+        self.sidebar.refresh()
+        self.show_conversation(None)
+        self.composer.edit.setFocus()  # type at once
+
+    # -- layout ---------------------------------------------------------------------------
+    def _build(self) -> None:
+        from app.ui.sidebar import Sidebar
+
+        self.sidebar = Sidebar(self.store, self)
+        self.sidebar.setMinimumWidth(220)
+        right = QWidget(self)
+        column = QVBoxLayout(right)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self._header(right))
+        self.stack = QStackedWidget(right)
+        first_run = not self.runtime.settings.current.first_run_done
+        self.welcome = WelcomePanel(first_run, self.stack)
+        self.chat_view = ChatView(self._sibling_ids, self.stack)
+        self.stack.addWidget(self.welcome)
+        self.stack.addWidget(self.chat_view)
+        column.addWidget(self.stack, 1)
+        self.composer = Composer(right)
+        column.addWidget(self.composer)
+        self.splitter = QSplitter(self)
+        self.splitter.addWidget(self.sidebar)
+        self.splitter.addWidget(right)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([280, 1000])
+        self.splitter.setChildrenCollapsible(False)
+        self.setCentralWidget(self.splitter)
+        self.status = StatusBar(self)
+        self.setStatusBar(self.status)
+
+    def _header(self, parent: QWidget) -> QFrame:
+        header = QFrame(parent, objectName="ChatHeader")
+        row = QHBoxLayout(header)
+        row.setContentsMargins(24, 10, 16, 10)
+        self.title_label = QLabel(header, objectName="ChatTitle")
+        self.preset_label = QLabel(header, objectName="MessageMeta")
+        self.preset_combo = QComboBox(header)
+        self.preset_combo.setMinimumWidth(180)
+        self.preset_combo.activated.connect(self._on_preset_chosen)
+        row.addWidget(self.title_label, 1)
+        row.addWidget(self.preset_label)
+        row.addWidget(self.preset_combo)
+        return header
+
+    def _connect(self) -> None:
+        a, c = self.actions_, self.controller
+        a.new_chat.triggered.connect(self.new_chat)
+        a.search.triggered.connect(self.sidebar.focus_search)
+        a.settings.triggered.connect(self.open_settings)
+        a.stop.triggered.connect(c.stop)
+        a.import_json.triggered.connect(self.import_conversation)
+        for fmt, action in a.export.items():
+            action.triggered.connect(lambda _=False, f=fmt: self.export_current(f))
+        a.rename.triggered.connect(
+            lambda: self.sidebar.ask_rename(c.conversation_id) if c.conversation_id else None)
+        a.delete.triggered.connect(self.sidebar.delete_current)
+        a.quit.triggered.connect(self.close)
+        a.model_manager.triggered.connect(self.open_model_manager)
+        a.about.triggered.connect(self.show_about)
+        self.sidebar.conversationSelected.connect(self.show_conversation)
+        self.sidebar.newChatRequested.connect(self.new_chat)
+        self.sidebar.exportRequested.connect(lambda cid: export_actions.ask_export(
+            self, self.store, cid))
+        self.composer.sendRequested.connect(self.send)
+        self.composer.stopRequested.connect(c.stop)
+        self.composer.editLastRequested.connect(self.edit_last)
+        self.chat_view.regenerateRequested.connect(c.regenerate)
+        self.chat_view.editSubmitted.connect(c.edit)
+        self.chat_view.siblingRequested.connect(c.show_sibling)
+        self.chat_view.detailsRequested.connect(self.show_details)
+        self.welcome.suggestionChosen.connect(self.composer.set_text)
+        self.welcome.modelManagerRequested.connect(self.open_model_manager)
+        self.welcome.dismissed.connect(self._first_run_done)
+        c.conversationChanged.connect(self._on_conversation_changed)
+        c.conversationsChanged.connect(self.sidebar.refresh)
+        c.replyUpdated.connect(self.chat_view.update_stream)
+        c.replyFailed.connect(self.chat_view.show_error)
+        c.replyFinished.connect(lambda _id, _status, stats: self.status.set_stats(stats))
+        c.busyChanged.connect(self._on_busy)
+        self.worker.modelLoading.connect(self.status.set_loading)
+        self.worker.modelLoaded.connect(self._on_model_loaded)
+        self.worker.modelFailed.connect(self.status.set_failed)
+
+    # -- model ----------------------------------------------------------------------------
+    def load_model(self) -> None:
+        """Start loading the chosen model in the background; the window stays usable."""
+        s = self.runtime.settings.current
+        options = LoadOptions(context_size=s.context_size, threads=s.threads,
+                              gpu_layers=s.gpu_layers)
+        self.worker.load_model(None, options)
+
+    def _on_model_loaded(self, info: ModelInfo) -> None:
+        self.status.set_model(info)
+        self.welcome.set_demo_model(info.sha256 == DEFAULT_MODEL_SHA256)
+
+    # -- conversations --------------------------------------------------------------------
+    def new_chat(self) -> None:
+        self.sidebar.select(None)
+        self.show_conversation(None)
+        self.composer.edit.setFocus()
+
+    def show_conversation(self, conversation_id: int | None) -> None:
+        self.controller.open(conversation_id)
+        if conversation_id is None:
+            self.chat_view.clear()
+            self.stack.setCurrentWidget(self.welcome)
+            self._pending_prompt = None
+        else:
+            self.chat_view.show_path(self.store.active_path(conversation_id))
+            self.stack.setCurrentWidget(self.chat_view)
+            self.chat_view.scroll_to_bottom()
+        self._update_header()
+
+    def _on_conversation_changed(self, conversation_id: int) -> None:
+        if conversation_id != self.controller.conversation_id:
+            return
+        self.sidebar.select(conversation_id)
+        self.chat_view.show_path(self.store.active_path(conversation_id))
+        self.stack.setCurrentWidget(self.chat_view)
+        self._update_header()
+
+    def send(self, text: str) -> None:
+        prompt = self._pending_prompt
+        if not self.controller.send(text, system_prompt=prompt):
+            self.composer.set_text(text)  # keep what the user typed
+            return
+        self._pending_prompt = None
+        self._first_run_done()
+
+    def edit_last(self) -> None:
+        widget = self.chat_view.last_user_widget()
+        if widget is not None and not self.controller.busy:
+            widget.start_edit()
+
+    def _sibling_ids(self, message_id: int) -> list[int]:
+        return [m.id for m in self.store.siblings(message_id)]
+
+    def _on_busy(self, busy: bool) -> None:
+        self.composer.set_busy(busy)
+        self.chat_view.set_busy(busy)
+
+    def show_details(self, message_id: int) -> None:
+        DetailsDialog(self.store.get_message(message_id), self).exec()
+
+    # -- header: title and the conversation's system prompt -------------------------------
+    def _update_header(self) -> None:
+        conv_id = self.controller.conversation_id
+        conv = self.store.find_conversation(conv_id) if conv_id is not None else None
+        self.title_label.setText(conv.title if conv and conv.title else self.tr("New chat"))
+        prompt = conv.system_prompt if conv else (
+            self._pending_prompt if self._pending_prompt is not None
+            else self.runtime.settings.current.system_prompt)
+        self.preset_combo.clear()
+        self.preset_combo.addItem(self.tr("No system prompt"), "")
+        for preset in self.presets:
+            self.preset_combo.addItem(preset.name, preset.prompt)
+        index = self.preset_combo.findData(prompt)
+        if index < 0:
+            self.preset_combo.addItem(self.tr("Custom"), prompt)
+            index = self.preset_combo.count() - 1
+        self.preset_combo.setCurrentIndex(index)
+        locked = self.runtime.policy.is_locked("system_prompt")
+        self.preset_combo.setEnabled(not locked)
+        self.preset_combo.setToolTip(self.tr("Locked by your administrator's policy.") if locked
+                                     else self.tr("The system prompt of this conversation"))
+
+    def _on_preset_chosen(self, index: int) -> None:
+        prompt = self.preset_combo.itemData(index) or ""
+        conv_id = self.controller.conversation_id
+        if conv_id is None:
+            self._pending_prompt = prompt
+        else:
+            self.store.set_system_prompt(conv_id, prompt)
+
+    # -- dialogs --------------------------------------------------------------------------
+    def open_settings(self) -> None:
+        from app.ui.settings_dialog import SettingsDialog
+
+        dialog = SettingsDialog(self.runtime, self.presets, self)
+        dialog.settingsApplied.connect(self.apply_settings)
+        if dialog.exec():
+            self.presets = dialog.presets()
+            self.presets_store.save(self.presets)
+            self._update_header()
+
+    def apply_settings(self, changes: dict) -> None:
+        from PySide6.QtWidgets import QApplication
+
+        from app.ui.theme import apply_theme
+
+        if "theme" in changes:
+            apply_theme(QApplication.instance(), changes["theme"])
+            self.chat_view.restyle()
+            self.themeChanged.emit(changes["theme"])
+        if "language" in changes and self.translations is not None:
+            self.translations.apply(changes["language"])
+            self.languageChanged.emit(changes["language"])
+        if any(name in changes for name in MODEL_SETTINGS):
+            self.load_model()
+
+    def open_model_manager(self) -> None:
+        try:
+            from app.ui.models import ModelManagerDialog
+        except ImportError:
+            QMessageBox.information(self, self.tr("Models"), self.tr(
+                "The model manager is not available in this version."))
+            return
+        dialog = ModelManagerDialog(self.runtime, self.worker, self)
+        dialog.exec()
+
+    def export_current(self, fmt: str) -> None:
+        if self.controller.conversation_id is None:
+            QMessageBox.information(self, self.tr("Export"),
+                                    self.tr("Open a conversation to export it."))
+            return
+        export_actions.ask_export(self, self.store, self.controller.conversation_id, fmt)
+
+    def import_conversation(self) -> None:
+        conv = export_actions.ask_import(self, self.store)
+        if conv is not None:
+            self.sidebar.refresh()
+            self.sidebar.select(conv.id)
+            self.show_conversation(conv.id)
+
+    def show_about(self) -> None:
+        QMessageBox.about(self, self.tr("About Enclave"), self.tr(
+            "<b>Enclave {version}</b><br>A private assistant: the language model runs on this "
+            "computer and your conversations stay here.").format(version=__version__))
+
+    def _first_run_done(self) -> None:
+        if not self.runtime.settings.current.first_run_done:
+            self.runtime.settings.update(first_run_done=True)
+            self.welcome.set_first_run(False)
+
+    # -- drop files (the documents feature connects here) --------------------------------
+    def add_drop_handler(self, handler: Callable[[list[Path]], None]) -> None:
+        self._drop_handlers.append(handler)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if any(url.isLocalFile() for url in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = [Path(u.toLocalFile()) for u in event.mimeData().urls() if u.isLocalFile()]
+        if paths:
+            event.acceptProposedAction()
+            self.documents_dropped(paths)
+
+    def documents_dropped(self, paths: list[Path]) -> None:
+        self.documentsDropped.emit(paths)
+        for handler in self._drop_handlers:
+            handler(paths)
+
+    # -- window ---------------------------------------------------------------------------
+    def bring_to_front(self) -> None:
+        self.setWindowState(self.windowState() & ~Qt.WindowState.WindowMinimized)
+        self.show()
+        self.raise_()
+        self.activateWindow()
+
+    def retranslate(self) -> None:
+        self.setWindowTitle("Enclave")
+        self.preset_label.setText(self.tr("System prompt:"))
+        self.preset_combo.setAccessibleName(self.tr("System prompt"))
+        self.sidebar.setAccessibleName(self.tr("Conversations"))
+        self._update_header()
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.actions_.retranslate()
+            self.retranslate()
+        super().changeEvent(event)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.shutdown()
+        super().closeEvent(event)
+
+    def shutdown(self) -> None:
+        """Stop any answer, join the model thread, close the database. Safe to call twice."""
+        if self._closed:
+            return
+        self._closed = True
+        self.controller.blockSignals(True)  # late job results must not touch a closed store
+        self.controller.stop()
+        self.worker.shutdown()
+        self.store.close()
+
+
+def default_presets() -> list[Preset]:
+    """The presets a new user starts with, in their language."""
+    from PySide6.QtCore import QCoreApplication
+
+    pairs = [
+        (QCoreApplication.translate("Presets", "Helpful assistant"),
+         QCoreApplication.translate("Presets", "You are a helpful, honest assistant. Answer "
+                                    "clearly and say when you are unsure.")),
+        (QCoreApplication.translate("Presets", "Concise"),
+         QCoreApplication.translate("Presets", "Answer in as few words as possible, "
+                                    "without preamble.")),
+        (QCoreApplication.translate("Presets", "Code reviewer"),
+         QCoreApplication.translate("Presets", "You review code. Point out bugs, risks and "
+                                    "simpler alternatives, with examples.")),
+        (QCoreApplication.translate("Presets", "Translator (French ⇄ English)"),
+         QCoreApplication.translate("Presets", "Translate what the user writes between French "
+                                    "and English, keeping the tone.")),
+    ]
+    return [Preset(name, prompt) for name, prompt in pairs]
