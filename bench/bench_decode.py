@@ -17,7 +17,6 @@ end-to-end = prompt + tokens over wall time from the request to the last token.
 from __future__ import annotations
 
 import argparse
-import ctypes
 import json
 import os
 import platform

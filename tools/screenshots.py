@@ -142,7 +142,7 @@ def shoot(out: Path, model: str | None) -> None:
     grab("chat.png")
 
     dialog = SettingsDialog(runtime, window.presets, window)
-    dialog.resize(640, 500)
+    dialog.resize(620, 430)
     dialog.show()
     grab("settings.png", dialog)
     dialog.close()

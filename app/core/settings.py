@@ -35,6 +35,10 @@ class Settings:
     language: str = "system"  # system | en | fr
     theme: str = "system"  # system | light | dark
     first_run_done: bool = False
+    # Documents dropped for a summary: larger ones get a message naming the limit.
+    document_max_file_mb: int = 100
+    document_max_pages: int = 2000
+    document_max_chars: int = 3_000_000
 
 
 _FIELD_TYPES = {f.name: f.type for f in fields(Settings)}

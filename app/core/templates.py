@@ -211,7 +211,9 @@ def gguf_template(source: str, *, bos_token: str = "", eos_token: str = "") -> C
                 f"({exc}); choose a template family in the settings to use this model."
             ) from exc
         except _TemplateRaised as exc:
-            raise ChatTemplateError(f"The model's chat template refused the conversation: {exc}") from exc
+            raise ChatTemplateError(
+                f"The model's chat template refused the conversation: {exc}"
+            ) from exc
         except (TemplateError, TypeError, ValueError, AttributeError, KeyError) as exc:
             raise ChatTemplateError(
                 f"The model's built-in chat template failed ({type(exc).__name__}: {exc}); "

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 import time
 
 from PySide6.QtCore import QCoreApplication, QTimer
@@ -45,7 +46,11 @@ def app_icon() -> QIcon:
 def open_window(runtime, backend=None, translations: Translations | None = None):
     """Open the store (recovering a crash, applying retention) and build the main window."""
     from app.ui.main_window import MainWindow
+    from app.ui.markdown_render import warm_up
     from app.ui.model_worker import ModelWorker
+
+    # Imports only, no Qt: a short-lived plain thread keeps them off the GUI thread.
+    threading.Thread(target=warm_up, name="enclave-warm-up", daemon=True).start()
 
     store = runtime.open_store()
     store.mark_interrupted()

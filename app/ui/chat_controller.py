@@ -34,6 +34,8 @@ class ChatController(QObject):
         self._message_id: int | None = None
         self._reply_conversation: int | None = None
         self._text: list[str] = []
+        # Features that answer some conversations their own way (documents: from the files).
+        self.reply_job_factories: list = []
 
     # -- state ----------------------------------------------------------------------------
     @property
@@ -107,8 +109,7 @@ class ChatController(QObject):
     # -- the reply ------------------------------------------------------------------------
     def _start_reply(self, question: MessageRecord) -> None:
         conv_id = question.conversation_id
-        self.store.set_active_leaf(conv_id, question.id)
-        history = self._history(conv_id)
+        history = self._history(conv_id, question.id)
         params = self.params()
         info = self.worker.model_info
         reply = self.store.add_message(
@@ -120,7 +121,10 @@ class ChatController(QObject):
         self._reply_conversation = conv_id
         self._text = []
         writer = self.store.stream_writer(reply.id)
-        self._job = self.worker.submit(chat_job(history, params, writer), kind="chat")
+        job_fn = next((fn for factory in self.reply_job_factories
+                       if (fn := factory(conv_id, question.content, params, writer, reply.id))),
+                      None)
+        self._job = self.worker.submit(job_fn or chat_job(history, params, writer), kind="chat")
         self._job.progress.connect(self._on_piece)
         self._job.succeeded.connect(self._on_succeeded)
         self._job.cancelled.connect(self._on_cancelled)
@@ -129,12 +133,16 @@ class ChatController(QObject):
         self.replyStarted.emit(conv_id, reply.id)
         self.busyChanged.emit(True)
 
-    def _history(self, conv_id: int) -> list[ChatMessage]:
+    def _history(self, conv_id: int, question_id: int) -> list[ChatMessage]:
+        """The system prompt and the active path up to the question (a regenerate leaves the
+        old answer on the path until the new one is added as its sibling)."""
         conv = self.store.get_conversation(conv_id)
         messages = [ChatMessage("system", conv.system_prompt)] if conv.system_prompt else []
         for m in self.store.active_path(conv_id):
             if m.role in ("user", "assistant") and m.content and m.status != "failed":
                 messages.append(ChatMessage(m.role, m.content))
+            if m.id == question_id:
+                break
         return messages
 
     def _on_piece(self, piece: object) -> None:

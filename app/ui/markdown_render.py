@@ -70,13 +70,16 @@ class MarkdownRenderer:
         rules["code_inline"] = self._code_inline
         rules["image"] = self._image
         self._blocks: list[str] = []
+        self._first_block = 0
 
     @staticmethod
     def _link_allowed(url: str) -> bool:
         return url.lower().startswith(SAFE_SCHEMES)
 
-    def render(self, text: str) -> Rendered:
+    def render(self, text: str, first_block: int = 0) -> Rendered:
+        """`first_block` numbers the copy links when `text` is a later part of a message."""
         self._blocks = []
+        self._first_block = first_block
         body = self._md.render(text)
         return Rendered(self._wrap(body), list(self._blocks))
 
@@ -99,7 +102,7 @@ class MarkdownRenderer:
         token = tokens[idx]
         code = token.content
         language = (token.info or "").strip().split(" ")[0].lower()
-        index = len(self._blocks)
+        index = self._first_block + len(self._blocks)
         self._blocks.append(code)
         t = self.theme
         highlighted = _highlight(code.rstrip("\n"), language, t.pygments_style)
@@ -127,6 +130,38 @@ class MarkdownRenderer:
     def _image(self, tokens, idx, _options, _env) -> str:
         alt = "".join(child.content for child in tokens[idx].children or [])
         return html.escape(f"[{alt or 'image'}]")
+
+
+WARM_LANGUAGES = ("python", "bash", "javascript", "json", "c", "cpp", "java", "sql", "rust")
+
+
+def warm_up() -> None:
+    """Import the usual lexers and styles ahead of time (call from a background thread): the
+    first code block of a session would otherwise pay for those imports on the GUI thread."""
+    for style in (LIGHT_CODE.pygments_style, DARK_CODE.pygments_style):
+        for language in WARM_LANGUAGES:
+            _highlight("x = 1", language, style)
+    MarkdownRenderer().render("# warm\n\n| a |\n|---|\n| b |\n")
+
+
+def stable_prefix_end(text: str) -> int:
+    """Where the finished part of a streaming reply ends: just after the last blank line that
+    is outside a code fence and followed by a line that starts a new block. What comes before
+    cannot change as more text arrives, so it is rendered once."""
+    end = 0
+    in_fence = False
+    position = 0
+    lines = text.split("\n")
+    for number, line in enumerate(lines[:-1]):  # the last line may still be growing
+        position += len(line) + 1
+        stripped = line.lstrip()
+        if stripped.startswith(("```", "~~~")):
+            in_fence = not in_fence
+        elif not in_fence and not stripped:
+            following = lines[number + 1]
+            if following and not following[0].isspace():
+                end = position
+    return end
 
 
 def plain_to_html(text: str) -> str:

@@ -104,7 +104,9 @@ def test_fitting_never_loses_the_essentials(
 ) -> None:
     messages = [ChatMessage("system", sentence(8, "s"))] if with_system else []
     for i, size in enumerate(sizes):
-        messages.append(ChatMessage("user" if i % 2 == 0 else "assistant", sentence(size, f"m{i}-")))
+        messages.append(
+            ChatMessage("user" if i % 2 == 0 else "assistant", sentence(size, f"m{i}-"))
+        )
     if messages[-1].role != "user":
         messages.append(ChatMessage("user", "last question"))
     available = n_ctx - reply_budget(max_tokens, n_ctx)
@@ -140,7 +142,9 @@ def test_real_overflowing_history_keeps_system_prompt_and_new_message(small_engi
     history = [system]
     for t in range(12):
         history.append(ChatMessage("user", f"Question {t}: how do I polish lens number {t} well?"))
-        history.append(ChatMessage("assistant", f"Answer {t}: use a soft cloth and alcohol, {t} times."))
+        history.append(
+            ChatMessage("assistant", f"Answer {t}: use a soft cloth and alcohol, {t} times.")
+        )
     new = ChatMessage("user", "Last question: when should the lamp be lit tonight?")
     history.append(new)
     params = GenerationParams(max_tokens=8, temperature=0)
@@ -162,7 +166,9 @@ def test_real_overflowing_history_keeps_system_prompt_and_new_message(small_engi
 def test_real_oversized_message_is_refused_naming_both_sizes(small_engine) -> None:
     huge = ChatMessage("user", "lighthouse " * 400)
     with pytest.raises(ContextOverflowError) as caught:
-        small_engine.generate([ChatMessage("system", "Be brief."), huge], GenerationParams(max_tokens=32))
+        small_engine.generate(
+            [ChatMessage("system", "Be brief."), huge], GenerationParams(max_tokens=32)
+        )
     error = caught.value
     assert error.message_tokens > 400
     assert error.n_ctx == 256

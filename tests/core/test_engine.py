@@ -194,12 +194,12 @@ def test_a_new_request_ends_the_previous_stream(engine: LocalEngine) -> None:
 @pytest.mark.parametrize(
     ("make", "expected"),
     [
-        (lambda d, _m: d / "absent.gguf", "does not exist"),
-        (lambda d, _m: _write(d / "notes.gguf", b"just some notes, not a model\n" * 20), "not a GGUF"),
-        (lambda d, _m: _write(d / "empty.gguf", b""), "not a GGUF"),
-        (lambda d, _m: d, "is not a file"),
-        (lambda d, m: _write(d / "cut.gguf", m.read_bytes()[: 1 << 20]), "incomplete"),
-        (lambda d, m: _write(d / "cut-data.gguf", m.read_bytes()[: 100 << 20]), "MB missing"),
+        (lambda d, _m: d / "absent.gguf", "There is no file"),
+        (lambda d, _m: _write(d / "notes.gguf", b"just some notes\n" * 20), "is a text file"),
+        (lambda d, _m: _write(d / "empty.gguf", b""), "is empty"),
+        (lambda d, _m: d, "is a folder"),
+        (lambda d, m: _write(d / "cut.gguf", m.read_bytes()[: 1 << 20]), "is truncated"),
+        (lambda d, m: _write(d / "cut-data.gguf", m.read_bytes()[: 100 << 20]), "is truncated"),
     ],
     ids=["missing", "text-file", "empty", "directory", "truncated-header", "truncated-data"],
 )
@@ -217,12 +217,11 @@ def _write(path: Path, data: bytes) -> Path:
 
 
 def test_llama_cpp_load_failure_becomes_a_model_error(tmp_path: Path, model_path: Path) -> None:
-    alien = copy_with_metadata(
-        model_path, tmp_path / "alien.gguf", {"general.architecture": "enclave-unknown-arch"},
-        copy_weights=False,
-    )  # fmt: skip
+    # A header that passes the pre-check but that llama.cpp rejects: a count stored as text.
+    odd = {"gemma3.block_count": "eighteen"}
+    alien = copy_with_metadata(model_path, tmp_path / "alien.gguf", odd, copy_weights=False)
     engine = LocalEngine()
-    with pytest.raises(ModelError, match="llama.cpp could not load alien.gguf .*unknown"):
+    with pytest.raises(ModelError, match=r"llama\.cpp could not load alien\.gguf \(.*block_count"):
         engine.load(alien, LoadOptions(context_size=512, threads=2))
     # The process is fine and the same engine loads a good model afterwards.
     info = engine.load(model_path, LoadOptions(context_size=512, threads=0))
@@ -239,7 +238,9 @@ EMBEDDED = (
 
 
 def test_the_models_own_chat_template_is_used(tmp_path: Path, model_path: Path) -> None:
-    path = copy_with_metadata(model_path, tmp_path / "templated.gguf", {"tokenizer.chat_template": EMBEDDED})
+    path = copy_with_metadata(
+        model_path, tmp_path / "templated.gguf", {"tokenizer.chat_template": EMBEDDED}
+    )
     engine = LocalEngine()
     info = engine.load(path, LoadOptions(context_size=512, threads=2))
     try:

@@ -7,6 +7,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from app.core import export_json
 from app.core.errors import EnclaveError
@@ -207,6 +209,9 @@ BAD_INPUTS = {
     "unknown role": broken(lambda d: d["messages"][0].update(role="root")),
     "unknown status": broken(lambda d: d["messages"][0].update(status="done")),
     "bad date": broken(lambda d: d["messages"][0].update(created_at="yesterday")),
+    "date overflow": broken(
+        lambda d: d["messages"][0].update(created_at="9999-12-31T23:59:59-05:00")
+    ),
     "missing title": broken(lambda d: d["conversation"].pop("title")),
     "unknown field": broken(lambda d: d["messages"][0].update(path="/etc/passwd")),
     "unknown top field": broken(lambda d: d.update(attachments=["/etc/shadow"])),
@@ -219,6 +224,10 @@ BAD_INPUTS = {
     "dangling leaf": broken(lambda d: d.update(active_leaf_id=99)),
     "tokens as text": broken(lambda d: d["messages"][1].update(prompt_tokens="12")),
     "params not object": broken(lambda d: d["messages"][1].update(params=[1, 2])),
+    "huge number": broken(lambda d: d["messages"][1].update(prompt_tokens=10**30)),
+    "negative count": broken(lambda d: d["messages"][1].update(generated_tokens=-1)),
+    "lone surrogate": '{"format": "enclave-conversation", "version": 1, "messages": [], '
+    '"conversation": {"title": "\\ud800", "created_at": "2024-01-01T00:00:00Z"}}',
     "nan": '{"format": "enclave-conversation", "version": 1, "x": NaN}',
     "duplicate key": '{"format": "enclave-conversation", "format": "x", "version": 1}',
     "deep nesting": "[" * 100_000 + "]" * 100_000,
@@ -254,3 +263,53 @@ def test_import_only_writes_to_the_store(store: Store, tmp_path: Path) -> None:
     imported = import_json(store, json.dumps(valid_document()).encode())
     assert [m.content for m in store.active_path(imported.id)] == ["a", "b"]
     assert sorted(p for p in tmp_path.rglob("*") if "db" not in p.parts) == before
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+FIELD_PATHS = [
+    ("version",),
+    ("conversation",),
+    ("conversation", "title"),
+    ("conversation", "created_at"),
+    ("conversation", "pinned"),
+    ("active_leaf_id",),
+    ("messages",),
+    ("messages", 0),
+    ("messages", 1, "id"),
+    ("messages", 1, "parent_id"),
+    ("messages", 1, "content"),
+    ("messages", 1, "status"),
+    ("messages", 1, "params"),
+    ("messages", 0, "tokens_per_s"),
+]
+
+
+@pytest.fixture(scope="module")
+def memory_store():
+    with Store.open(None, history_enabled=False) as store:
+        yield store
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(where=st.sampled_from(FIELD_PATHS), value=JSON_VALUES)
+def test_import_of_mutated_documents_only_fails_clearly(
+    memory_store: Store, where: tuple, value: object
+) -> None:
+    document = valid_document()
+    target = document
+    for key in where[:-1]:
+        target = target[key]
+    target[where[-1]] = value
+    before = memory_store.count_conversations(include_deleted=True)
+    try:
+        imported = import_json(memory_store, json.dumps(document))
+    except ImportFormatError:
+        assert memory_store.count_conversations(include_deleted=True) == before
+    else:
+        assert memory_store.get_conversation(imported.id).id == imported.id

@@ -8,11 +8,12 @@ import stat
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import alembic.command
 import pytest
 from sqlalchemy import text
 
 from app.core.errors import EnclaveError
-from app.core.store import ROOT, ConversationRecord, MessageRecord, NotFoundError, Store, database
+from app.core.store import ROOT, ConversationRecord, MessageRecord, NotFoundError, Store
 from app.core.types import GenerationParams, GenerationStats
 
 
@@ -307,6 +308,17 @@ def test_reopening_a_current_database_skips_migrations(
     def no_upgrade(*args: object, **kwargs: object) -> None:
         raise AssertionError("migrations ran on a database already at the newest schema")
 
-    monkeypatch.setattr(database.command, "upgrade", no_upgrade)
+    monkeypatch.setattr(alembic.command, "upgrade", no_upgrade)
     with Store.open(db_path) as store, store.engine.connect() as conn:
         assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002"
+
+
+def test_broken_unicode_from_a_decoder_is_stored_replaced(store: Store) -> None:
+    conv = store.create_conversation()
+    message = store.add_message(conv.id, "assistant", "half an emoji \ud83d here")
+    assert message.content == "half an emoji \ufffd here"
+    writer = store.stream_writer(message.id, flush_interval_s=0)
+    writer.append(" and \udc00")
+    assert writer.finish().content == "half an emoji \ufffd here and \ufffd"
+    with pytest.raises(EnclaveError, match="must be text"):
+        store.add_message(conv.id, "user", b"bytes")  # type: ignore[arg-type]

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import event
 
 from app.core.errors import EnclaveError, StoreError
-from app.core.store import Store
+from app.core.store import Store, database
 
 
 def digest(path: Path) -> str:
@@ -102,7 +102,7 @@ def test_a_read_only_database_is_a_clear_error(folder: Path) -> None:
     with Store.open(db) as store:
         conv = store.create_conversation(title="kept")
     # A read-only connection (as on a read-only mount) lets reads through, refuses writes.
-    ro = Store(_read_only_engine(db), db)
+    ro = Store(database.create_file_engine(db, read_only=True), db)
     try:
         assert [c.title for c in ro.list_conversations()] == ["kept"]
         with pytest.raises(StoreError, match="read-only") as caught:
@@ -112,18 +112,6 @@ def test_a_read_only_database_is_a_clear_error(folder: Path) -> None:
         ro.close()
     with Store.open(db) as store:
         assert store.get_conversation(conv.id).title == "kept"
-
-
-def _read_only_engine(db: Path):
-    from sqlalchemy import create_engine
-
-    from app.core.store import database
-
-    engine = create_engine(
-        f"sqlite:///file:{db}?mode=ro&uri=true", connect_args={"check_same_thread": False}
-    )
-    database._install_events(engine, wal=False)
-    return engine
 
 
 def test_a_full_disk_is_a_clear_error_and_nothing_half_written(folder: Path) -> None:

@@ -180,3 +180,20 @@ def test_chunks_search_with_pages_and_filters(store: Store) -> None:
     store.purge_deleted()
     assert [h.document_id for h in store.search_chunks("budget")] == [other.id]
     assert store.integrity_check() == []
+
+
+def test_very_common_words_rank_only_the_newest_matches(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.core.store import search
+
+    conv = store.create_conversation(title="many")
+    ids = [store.add_message(conv.id, "user", f"common word number {n}").id for n in range(10)]
+    assert len(store.search("common")) == 10
+    monkeypatch.setattr(search, "SEARCH_WINDOW", 4)
+    assert {h.message_id for h in store.search("common")} == set(ids[-4:])
+    monkeypatch.setattr(search, "FILTER_WINDOW", 1)
+    old = store.create_conversation(title="old")
+    store.add_message(old.id, "user", "rare marmot")
+    store.add_message(conv.id, "user", "marmot again")
+    assert [c.id for c in store.list_conversations("marmot")] == [conv.id]

@@ -111,11 +111,17 @@ def test_selection_by_architecture(architecture: str, family: str) -> None:
 def test_llama_architecture_is_told_apart_by_its_tokens() -> None:
     llama3_vocab = {"<|start_header_id|>", "<|eot_id|>"}
     mistral_vocab = {"[INST]", "</s>"}
-    chosen = select_template(architecture="llama", embedded=None, has_special_token=llama3_vocab.__contains__)
+    chosen = select_template(
+        architecture="llama", embedded=None, has_special_token=llama3_vocab.__contains__
+    )
     assert chosen.family == "llama3"
-    chosen = select_template(architecture="llama", embedded=None, has_special_token=mistral_vocab.__contains__)
+    chosen = select_template(
+        architecture="llama", embedded=None, has_special_token=mistral_vocab.__contains__
+    )
     assert chosen.family == "mistral"
-    chosen = select_template(architecture="newarch", embedded=None, has_special_token={"<|im_start|>"}.__contains__)
+    chosen = select_template(
+        architecture="newarch", embedded=None, has_special_token={"<|im_start|>"}.__contains__
+    )
     assert chosen.family == "chatml"
 
 
@@ -138,7 +144,9 @@ def test_override_wins_over_embedded_template() -> None:
 
 
 def test_embedded_template_gets_bos_eos_and_helpers() -> None:
-    source = "{{ bos_token }}{% for m in messages %}{{ m.content | upper }}{{ eos_token }}{% endfor %}"
+    source = (
+        "{{ bos_token }}{% for m in messages %}{{ m.content | upper }}{{ eos_token }}{% endfor %}"
+    )
     template = gguf_template(source, bos_token="<s>", eos_token="</s>")
     assert template.render([ChatMessage("user", "hi")]) == "<s>HI</s>"
     assert template.stop == ("</s>",)

@@ -52,7 +52,9 @@ class _Cursor:
 
 def _string_kv(key: str, value: str) -> bytes:
     k, v = key.encode(), value.encode()
-    return struct.pack("<Q", len(k)) + k + struct.pack("<I", _STRING) + struct.pack("<Q", len(v)) + v
+    return (
+        struct.pack("<Q", len(k)) + k + struct.pack("<I", _STRING) + struct.pack("<Q", len(v)) + v
+    )
 
 
 def copy_with_metadata(

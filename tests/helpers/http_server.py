@@ -64,6 +64,7 @@ class ModelServer:
         self.faults = Faults()
         self.requests: list[Request] = []
         self.bytes_sent = 0
+        self.cdn_base = ""  # redirects go to this origin (e.g. another host name) if set
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
@@ -129,7 +130,7 @@ def _handler_for(server: ModelServer) -> type[BaseHTTPRequestHandler]:
                 return self._status(404)
             if route.redirect:
                 self.send_response(302)
-                self.send_header("Location", "/cdn" + self.path)
+                self.send_header("Location", server.cdn_base + "/cdn" + self.path)
                 if route.sha256 and route.publish == "linked-etag":
                     self.send_header("X-Linked-Etag", f'"{route.sha256}"')
                     self.send_header("X-Linked-Size", str(route.path.stat().st_size))

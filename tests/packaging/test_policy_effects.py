@@ -180,7 +180,8 @@ def test_default_model_from_the_policy_is_loaded(
     result, report = _self_test(data, policy)
     assert result.code == 0, result.out + result.err
     assert report["model"]["path"] == str(office_model)
-    assert not list((data / "models").glob("*.gguf")), "the bundled model was assembled anyway"
+    listed = json.loads(enclave("models", "list", "--json", data_dir=data, policy=policy).out)
+    assert [m["path"] for m in listed["models"] if m["default"]] == [str(office_model)]
 
 
 def test_default_model_missing_is_a_clear_error(data_dir: Path, write_policy) -> None:

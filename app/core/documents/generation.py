@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from app.core.backend import Backend
 from app.core.errors import ModelError
-from app.core.types import CancelToken, ChatMessage, GenerationParams
+from app.core.types import CancelToken, ChatMessage, GenerationParams, GenerationStats
 
 _SENTENCE_END = re.compile(r"[.!?…](?=\s|$)")
 
@@ -43,8 +43,8 @@ def complete(
     cancel: CancelToken,
     usage: Usage,
     on_piece: Callable[[str], None] | None = None,
-) -> tuple[str, bool]:
-    """The model's continuation of `prompt` and whether it stopped because of the length cap."""
+) -> tuple[str, GenerationStats]:
+    """The model's continuation of `prompt` and the call's statistics."""
     started = time.perf_counter()
     raw = getattr(backend, "complete", None)
     if callable(raw):
@@ -61,7 +61,7 @@ def complete(
     usage.generated_tokens += stats.generated_tokens
     usage.model_s += time.perf_counter() - started
     usage.calls += 1
-    return "".join(pieces), stats.stop_reason == "length"
+    return "".join(pieces), stats
 
 
 def clean(text: str, stops: tuple[str, ...], truncated: bool) -> str:

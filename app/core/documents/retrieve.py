@@ -9,7 +9,9 @@ small model's wording is not.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
 
 from app.core.backend import Backend
 from app.core.documents.generation import Usage, clean, complete, context_size
@@ -17,11 +19,19 @@ from app.core.documents.language import detect_language, is_stopword
 from app.core.documents.model import Citation, page_label, page_unit_for
 from app.core.documents.prompts import prompts_for
 from app.core.errors import DocumentError
-from app.core.store import ChunkHit, Store
-from app.core.types import CancelToken, GenerationParams
+from app.core.store import ChunkHit, DocumentRecord, Store
+from app.core.types import CancelToken, GenerationParams, GenerationStats
 
 MAX_EXTRACTS = 4
+_WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
 _MARGIN_TOKENS = 24
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    text: str  # the model's answer followed by the numbered sources
+    citations: list[Citation]
+    stats: GenerationStats
 
 
 def answer_question(
@@ -34,6 +44,20 @@ def answer_question(
     progress: Callable[[object], None] | None = None,
 ) -> tuple[str, list[Citation]]:
     """Answer `question` from the conversation's documents; `progress` gets each text piece."""
+    answer = ask(engine, store, conversation_id, question, params, cancel, progress)
+    return answer.text, answer.citations
+
+
+def ask(
+    engine: Backend,
+    store: Store,
+    conversation_id: int,
+    question: str,
+    params: GenerationParams | None = None,
+    cancel: CancelToken | None = None,
+    progress: Callable[[object], None] | None = None,
+) -> Answer:
+    """`answer_question` with the generation statistics (for the window's message details)."""
     params = params or GenerationParams(max_tokens=256, temperature=0.2, seed=1)
     documents = {d.id: d for d in store.documents(conversation_id)}
     if not documents:
@@ -46,7 +70,7 @@ def answer_question(
         search_terms(question), conversation_id=conversation_id, limit=MAX_EXTRACTS * 2
     )
     if not hits:
-        return prompts.no_match, []
+        return Answer(prompts.no_match, [], GenerationStats())
     n_ctx = context_size(engine)
     frame = prompts.answer.format(items="", question=question)
     budget = n_ctx - engine.count_tokens(frame) - params.max_tokens - _MARGIN_TOKENS
@@ -67,29 +91,28 @@ def answer_question(
             "a larger context size in Settings."
         )
     prompt = prompts.answer.format(items="\n\n".join(i for _, i in chosen), question=question)
-    answer_params = GenerationParams(**{**params.as_dict(), "stop": prompts.stops})
-    pieces = (lambda piece: progress(piece)) if progress else None
-    text, truncated = complete(
-        engine, prompt, answer_params, cancel or CancelToken(), Usage(), pieces
+    answer_params = replace(params, stop=prompts.stops)
+    text, stats = complete(
+        engine, prompt, answer_params, cancel or CancelToken(), Usage(), progress
     )
     citations = [_citation(hit, documents[hit.document_id]) for hit, _ in chosen]
-    answer = clean(text, prompts.stops, truncated)
-    return _with_sources(answer, citations, prompts.sources), citations
+    answer = clean(text, prompts.stops, truncated=stats.stop_reason == "length")
+    return Answer(_with_sources(answer, citations, prompts.sources), citations, stats)
 
 
 def search_terms(question: str) -> str:
     """The words worth searching for: common words only add noise to bm25's ranking."""
-    words = [w for w in question.split() if not is_stopword(w.strip("?!.,;:«»\"'()"))]
+    words = [w for w in _WORD.findall(question) if not is_stopword(w)]
     return " ".join(words) if words else question
 
 
-def _citation(hit: ChunkHit, document: object) -> Citation:
-    name = getattr(document, "name", hit.document_name)
+def _citation(hit: ChunkHit, document: DocumentRecord) -> Citation:
+    name = document.name
     return Citation(
         document_name=name,
         page_start=hit.page_start,
         page_end=hit.page_end,
-        path=getattr(document, "path", None),
+        path=document.path,
         document_id=hit.document_id,
         snippet=hit.snippet,
         unit=page_unit_for(name),
@@ -101,6 +124,6 @@ def _with_sources(answer: str, citations: list[Citation], heading: str) -> str:
     return f"{answer}\n\n{heading}: {listed}" if answer else f"{heading}: {listed}"
 
 
-def _main_language(documents: object) -> str:
-    languages = [getattr(d, "language", None) or "en" for d in documents]  # type: ignore[attr-defined]
+def _main_language(documents: Iterable[DocumentRecord]) -> str:
+    languages = [d.language or "en" for d in documents]
     return max(set(languages), key=languages.count) if languages else "en"

@@ -100,6 +100,9 @@ class _Run:
         self.language = resolve_language(options.language, document.language)
         self.prompts: PromptSet = prompts_for(self.language)
         self.n_ctx = context_size(backend)
+        # Answers never take more than a share of a small context, so the text still fits.
+        self.map_tokens = min(options.map_max_tokens, self.n_ctx // 4)
+        self.reduce_tokens = min(options.reduce_max_tokens, self.n_ctx // 3)
         self.usage = Usage()
         self.started = time.perf_counter()
         self.step_times: list[float] = []
@@ -112,13 +115,13 @@ class _Run:
 
     # -- the plan ---------------------------------------------------------------------------
     def run(self) -> Summary:
-        single_budget = self._budget(self.prompts.single, self.options.reduce_max_tokens)
+        single_budget = self._budget(self.prompts.single, self.reduce_tokens)
         whole = chunk_pages(self.doc.pages, self.backend.count_tokens, single_budget)
         if len(whole) == 1:
             self._single(whole[0])
         else:
             self.summary.mode = "map-reduce"
-            map_budget = self._budget(self.prompts.map, self.options.map_max_tokens)
+            map_budget = self._budget(self.prompts.map, self.map_tokens)
             if self.options.chunk_tokens:
                 map_budget = min(map_budget, self.options.chunk_tokens)
             chunks = chunk_pages(self.doc.pages, self.backend.count_tokens, map_budget)
@@ -150,7 +153,7 @@ class _Run:
         self.summary.chunks_total = 1
         self._emit("single", 0, 1)
         prompt = self.prompts.single.format(name=self.doc.name, text=chunk.text)
-        text = self._generate(prompt, self.options.reduce_max_tokens)
+        text = self._generate(prompt, self.reduce_tokens)
         span = (chunk.page_start, chunk.page_end)
         self.summary.overview = self._checked(text, chunk.text, *span)
         self.summary.sections = [Section(1, *span, self.summary.overview)]
@@ -170,7 +173,7 @@ class _Run:
             prompt = self.prompts.map.format(
                 name=self.doc.name, index=index, total=total, pages=pages, text=chunk.text
             )
-            text = self._generate(prompt, self.options.map_max_tokens)
+            text = self._generate(prompt, self.map_tokens)
             if self.cancel.cancelled:  # a step cut short is not a summary of its part
                 return
             section = Section(index, chunk.page_start, chunk.page_end)
@@ -182,7 +185,7 @@ class _Run:
     # -- reduce -----------------------------------------------------------------------------
     def _reduce(self) -> None:
         sections = list(self.summary.sections)
-        budget = self._budget(self.prompts.reduce, self.options.reduce_max_tokens)
+        budget = self._budget(self.prompts.reduce, self.reduce_tokens)
         while not self.cancel.cancelled:
             batches = self._batches(sections, budget)
             if len(batches) == 1:
@@ -221,7 +224,7 @@ class _Run:
     def _merge(self, batch: list[Section]) -> str:
         items = "\n\n".join(self._item(s) for s in batch)
         prompt = self.prompts.reduce.format(name=self.doc.name, items=items)
-        text = self._generate(prompt, self.options.reduce_max_tokens)
+        text = self._generate(prompt, self.reduce_tokens)
         source = " ".join(s.text for s in batch)
         return self._checked(text, source, batch[0].page_start, batch[-1].page_end)
 
@@ -233,9 +236,9 @@ class _Run:
     def _generate(self, prompt: str, max_tokens: int) -> str:
         params = self.options.params(max_tokens, self.prompts.stops)
         started = time.perf_counter()
-        text, truncated = complete(self.backend, prompt, params, self.cancel, self.usage)
+        text, stats = complete(self.backend, prompt, params, self.cancel, self.usage)
         self.step_times.append(time.perf_counter() - started)
-        return clean(text, self.prompts.stops, truncated)
+        return clean(text, self.prompts.stops, truncated=stats.stop_reason == "length")
 
     def _checked(self, text: str, source: str, first: int, last: int) -> str:
         """Keep page citations inside [first, last]; fall back to the source's lead sentences."""
@@ -251,7 +254,8 @@ class _Run:
                 return f"({self._pages(start, end)})"
             return ""
 
-        return re.sub(r"\s+([.,;])", r"\1", _PAGE_CITE.sub(fix, text)).strip()
+        text = " ".join(_PAGE_CITE.sub(fix, text).split())
+        return re.sub(r"\s+([.,;])", r"\1", text)
 
     def _pages(self, start: int, end: int) -> str:
         return page_label(self.doc.page_unit, start, end, self.language)

@@ -136,6 +136,12 @@ class ModelManager:
         if existing is not None:
             check_gguf(source)
             return Added(existing, True)
+        if self.policy.models.allowlist_sha256 and placement == "copy":
+            # Check before writing gigabytes: hash in place first, copy only an allowed file.
+            check_gguf(source)
+            meter = ProgressMeter(progress, source.stat().st_size, "hashing")
+            digest = sha256_file(source, lambda done, _total: meter(done), cancel)
+            check_allowed(self.policy, digest, source.name)
         placed = place_file(source, self.models_dir, placement, progress, cancel)
         try:
             check_allowed(self.policy, placed.sha256, source.name)

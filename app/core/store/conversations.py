@@ -10,7 +10,12 @@ from sqlalchemy.orm import Session
 
 from app.core.errors import EnclaveError
 from app.core.store.models import Conversation, Message, record_columns
-from app.core.store.records import ConversationRecord, ImportedConversation, NotFoundError
+from app.core.store.records import (
+    ConversationRecord,
+    ImportedConversation,
+    NotFoundError,
+    storable_text,
+)
 from app.core.store.search import build_match, matching_conversation_ids
 
 TITLE_CHARS = 60
@@ -28,7 +33,7 @@ def derive_title(text: str, limit: int = TITLE_CHARS) -> str:
 
 
 def clean_title(title: str) -> str:
-    cleaned = " ".join(title.split())
+    cleaned = " ".join(storable_text(title, "title").split())
     if not cleaned:
         raise EnclaveError("A conversation title cannot be empty; type at least one character.")
     return cleaned[:MAX_TITLE_CHARS]
@@ -53,7 +58,7 @@ def create(
     conversation = Conversation(
         title=clean_title(title) if title else "",
         title_is_auto=not title,
-        system_prompt=system_prompt or "",
+        system_prompt=storable_text(system_prompt or "", "system prompt"),
         model=model,
         pinned=False,
         created_at=now,

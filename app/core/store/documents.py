@@ -9,10 +9,9 @@ from typing import Any
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session, undefer
 
-from app.core.errors import EnclaveError
 from app.core.store import conversations
 from app.core.store.models import Chunk, Document
-from app.core.store.records import NewChunk, NotFoundError
+from app.core.store.records import NewChunk, NotFoundError, storable_text
 
 _CHUNK_FIELDS = ("text", "page_start", "page_end", "tokens")
 
@@ -44,13 +43,13 @@ def add(
         conversations.get(session, conversation_id)
     document = Document(
         conversation_id=conversation_id,
-        name=name,
-        path=path,
+        name=storable_text(name, "document name"),
+        path=None if path is None else storable_text(path, "document path"),
         sha256=sha256,
         size_bytes=int(size_bytes),
         pages=pages,
         language=language,
-        text=text,
+        text=storable_text(text, "document text"),
         created_at=now,
     )
     session.add(document)
@@ -64,8 +63,7 @@ def _chunk_values(chunk: NewChunk | Mapping[str, Any] | Any) -> dict[str, Any]:
         values = {name: chunk.get(name) for name in _CHUNK_FIELDS}
     else:
         values = {name: getattr(chunk, name, None) for name in _CHUNK_FIELDS}
-    if not isinstance(values["text"], str):
-        raise EnclaveError("A document chunk must have its text as a string; nothing was stored.")
+    values["text"] = storable_text(values["text"], "document chunk text")
     return values
 
 

@@ -46,7 +46,7 @@ def describe_failure(exc: BaseException, path: Path | None, action: str) -> Stor
         return _os_failure(exc, where)
     code = _sqlite_code(exc)
     detail = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-    if code == "SQLITE_FULL" or code.startswith("SQLITE_IOERR_WRITE"):
+    if code == "SQLITE_FULL":
         return StoreError(
             f"The disk holding {where} is full, so the last change was not saved; free some "
             f"space and try again."

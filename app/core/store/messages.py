@@ -15,7 +15,14 @@ from sqlalchemy.orm import Session
 from app.core.errors import EnclaveError
 from app.core.store import conversations
 from app.core.store.models import Conversation, Message, record_columns
-from app.core.store.records import ROLES, ROOT, STATUSES, MessageRecord, NotFoundError
+from app.core.store.records import (
+    ROLES,
+    ROOT,
+    STATUSES,
+    MessageRecord,
+    NotFoundError,
+    storable_text,
+)
 
 COLUMNS = record_columns(Message, MessageRecord)
 MAX_DEPTH = 1_000_000  # guards the recursive queries against a corrupted (cyclic) tree
@@ -86,6 +93,7 @@ def add(
     stats: Any,
 ) -> Message:
     check_role_status(role, status)
+    content = storable_text(content)
     conversation = conversations.get(session, conversation_id)
     if parent_id is None:
         parent = conversation.active_leaf_id
@@ -201,6 +209,8 @@ def set_active_leaf(session: Session, conversation_id: int, message_id: int) -> 
 def update_fields(session: Session, now: datetime, message_id: int, **fields: Any) -> Message:
     message = get(session, message_id)
     check_role_status(None, fields.get("status"))
+    if "content" in fields:
+        fields["content"] = storable_text(fields["content"])
     if "params" in fields:
         fields["params"] = json_dict(fields["params"], "parameters")
     if "stats" in fields:
@@ -222,7 +232,7 @@ def write_stream(
     stats: Any = None,
 ) -> int:
     """One UPDATE for a streaming flush (no ORM load); returns the rows changed (0 = gone)."""
-    values: dict[str, Any] = {"content": content, "updated_at": now}
+    values: dict[str, Any] = {"content": storable_text(content), "updated_at": now}
     if status is not None:
         check_role_status(None, status)
         values["status"] = status

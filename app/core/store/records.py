@@ -6,6 +6,7 @@ The store never returns ORM objects; each call converts rows to these before its
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final, Literal
@@ -19,6 +20,7 @@ STATUSES: Final = ("streaming", "complete", "partial", "cancelled", "failed")
 
 # Search snippets mark matched words with these two control characters, which never occur in
 # typed text; `SearchHit.snippet_text` / `snippet_html()` turn them into something displayable.
+_SURROGATE: Final = re.compile("[\ud800-\udfff]")
 MARK_START: Final = "\x02"
 MARK_END: Final = "\x03"
 
@@ -42,6 +44,17 @@ class _Root:
 
 
 ROOT: Final = _Root()
+
+
+def storable_text(value: str, what: str = "message text") -> str:
+    """Text SQLite can store as UTF-8: lone surrogates (from a broken decoder) become U+FFFD."""
+    if not isinstance(value, str):
+        raise StoreError(f"The {what} must be text, not {type(value).__name__}; nothing was saved.")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return _SURROGATE.sub("\ufffd", value)
+    return value
 
 
 def utc_now() -> datetime:

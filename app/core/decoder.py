@@ -1,0 +1,131 @@
+"""The decode loop: one llama.cpp context, its KV cache, and the tokens it holds.
+
+The decoder remembers which tokens the KV cache holds; a new prompt is evaluated only from
+where it stops matching (the shared prefix of a conversation is reused), in n_batch chunks.
+Each generated token is one native sample plus one native decode; Stop is checked between
+tokens, so it takes effect before the next one is made.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Generator, Sequence
+from time import perf_counter
+
+from app.core.errors import ModelError
+from app.core.llama_native import NativeContext, NativeError, NativeModel, SamplerChain
+from app.core.token_stream import TextAssembler
+from app.core.types import CancelToken, GenerationParams, GenerationStats, StopReason
+
+_log = logging.getLogger(__name__)
+
+
+class Decoder:
+    def __init__(self, model: NativeModel, ctx: NativeContext) -> None:
+        self.model = model
+        self.ctx = ctx
+        self.cached: list[int] = []  # tokens whose keys/values the context holds, in order
+
+    def clear(self) -> None:
+        self.ctx.clear()
+        self.cached.clear()
+
+    def reuse_prefix(self, tokens: list[int]) -> int:
+        """Keep the cached tokens shared with `tokens`; return how many are reused."""
+        ctx = self.ctx
+        cached = self.cached
+        limit = min(len(cached), len(tokens) - 1)  # the last prompt token is always evaluated
+        n = 0
+        while n < limit and cached[n] == tokens[n]:
+            n += 1
+        if n < len(cached):
+            if ctx.remove_from(n):
+                del cached[n:]
+            else:
+                _log.debug("KV cache cannot be cut at %d; evaluating the prompt in full", n)
+                ctx.clear()
+                cached.clear()
+                n = 0
+        return n
+
+    def run(
+        self,
+        tokens: list[int],
+        params: GenerationParams,
+        cancel: CancelToken,
+        stops: Sequence[str],
+        stats: GenerationStats,
+        started: float,
+        strip_leading: bool,
+    ) -> Generator[str, None, None]:
+        model, ctx = self.model, self.ctx
+        stop_ids = {t for t in (model.special_token(s) for s in stops) if t is not None}
+        assembler = TextAssembler(stops, strip_leading=strip_leading)
+        limit = max(0, min(params.max_tokens, ctx.n_ctx - len(tokens)))
+        reason: StopReason = "stop"
+        generated = 0
+        t_first = t_last = 0.0
+        sampler: SamplerChain | None = None
+        try:
+            reused = self.reuse_prefix(tokens)
+            t_eval = perf_counter()
+            for start in range(reused, len(tokens), ctx.n_batch):
+                if cancel.cancelled:
+                    reason = "cancelled"
+                    return
+                chunk = tokens[start : start + ctx.n_batch]
+                ctx.decode(chunk, start, logits_last=start + len(chunk) == len(tokens))
+                self.cached.extend(chunk)
+                stats.prompt_tokens_evaluated += len(chunk)
+            eval_s = perf_counter() - t_eval
+            if stats.prompt_tokens_evaluated and eval_s > 0:
+                stats.prompt_tokens_per_s = stats.prompt_tokens_evaluated / eval_s
+            sampler = SamplerChain(params, model.n_vocab)
+            pending: int | None = None  # sampled and shown, not yet fed back
+            while True:
+                if cancel.cancelled:
+                    reason = "cancelled"
+                    break
+                if generated >= limit:
+                    reason = "length"
+                    break
+                if pending is not None:
+                    ctx.decode_one(pending, len(self.cached))
+                    self.cached.append(pending)
+                    pending = None
+                token = sampler.sample(ctx)
+                now = perf_counter()
+                t_first = t_first or now
+                if not params.ignore_eos and (model.is_eog(token) or token in stop_ids):
+                    break
+                generated += 1
+                stats.generated_tokens = generated  # live, for progress display
+                t_last = now
+                text = assembler.push(model.piece(token))
+                if text:
+                    yield text
+                if assembler.stopped:
+                    break
+                pending = token
+            tail = assembler.flush()
+            if tail:
+                yield tail
+        except GeneratorExit:
+            reason = "cancelled"
+            raise
+        except NativeError as exc:
+            reason = "error"
+            self.clear()  # the cache state is unknown after a failed decode
+            raise ModelError(
+                f"The model failed while generating ({exc}); try again or reload the model."
+            ) from exc
+        finally:
+            if sampler is not None:
+                sampler.close()
+            stats.generated_tokens = generated
+            stats.stop_reason = reason
+            stats.total_s = perf_counter() - started
+            if t_first:
+                stats.time_to_first_token_s = t_first - started
+            if generated > 1 and t_last > t_first:
+                stats.decode_tokens_per_s = (generated - 1) / (t_last - t_first)
