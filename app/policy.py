@@ -19,24 +19,14 @@ from app.core.errors import PolicyError
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
-# Settings an admin may lock; the names match `app.core.settings.Settings`.
-LOCKABLE_SETTINGS = frozenset(
-    {
-        "model",
-        "temperature",
-        "top_p",
-        "top_k",
-        "min_p",
-        "repeat_penalty",
-        "max_tokens",
-        "context_size",
-        "threads",
-        "gpu_layers",
-        "system_prompt",
-        "language",
-        "theme",
-    }
-)
+# Settings an admin may set or lock, with their types; the names match `app.core.settings.Settings`.
+SETTING_TYPES: dict[str, type] = {
+    "model": str, "temperature": float, "top_p": float, "top_k": int, "min_p": float,
+    "repeat_penalty": float, "max_tokens": int, "context_size": int, "threads": int,
+    "gpu_layers": int, "system_prompt": str, "language": str, "theme": str,
+}  # fmt: skip
+LOCKABLE_SETTINGS = frozenset(SETTING_TYPES)
+_TYPE_WORDS = {str: "a string", float: "a number", int: "a whole number"}
 
 
 @dataclass(frozen=True)
@@ -141,15 +131,26 @@ def _parse(raw: dict[str, Any], path: Path) -> Policy:
     unknown = sorted(set(locked) - LOCKABLE_SETTINGS)
     if unknown:
         raise PolicyError(
-            f"[settings] locked names unknown settings {', '.join(unknown)}; "
+            f"[settings] locked names unknown settings {_names(unknown)}; "
             f"known: {', '.join(sorted(LOCKABLE_SETTINGS))}."
         )
     values = {k: v for k, v in sett.items() if k != "locked"}
     bad_values = sorted(set(values) - LOCKABLE_SETTINGS)
     if bad_values:
-        raise PolicyError(f"[settings] has unknown keys {', '.join(bad_values)}.")
+        raise PolicyError(f"[settings] has unknown keys {_names(bad_values)}.")
+    for key, value in values.items():
+        _check_setting(key, value)
     settings = SettingsPolicy(locked=locked, values=values)
     return Policy(network, models, history, settings, source=path)
+
+
+def _check_setting(key: str, value: Any) -> None:
+    """A value the policy imposes must have the setting's type (a float also takes an int)."""
+    expected = SETTING_TYPES[key]
+    accepted = (int, float) if expected is float else expected
+    if isinstance(value, bool) or not isinstance(value, accepted):
+        shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
+        raise PolicyError(f"[settings] {key} must be {_TYPE_WORDS[expected]}, not {shown}.")
 
 
 def _table(raw: dict[str, Any], name: str) -> dict[str, Any]:
@@ -162,7 +163,12 @@ def _table(raw: dict[str, Any], name: str) -> dict[str, Any]:
 def _no_unknown(table: dict[str, Any], known: set[str], where: str) -> None:
     unknown = sorted(set(table) - known)
     if unknown:
-        raise PolicyError(f"unknown key {', '.join(unknown)} in {where}.")
+        raise PolicyError(f"unknown key {_names(unknown)} in {where}.")
+
+
+def _names(keys: list[str]) -> str:
+    """Key names for a one-line message: odd ones (a newline, an empty key) quoted."""
+    return ", ".join(k if k.isprintable() and k.strip() == k and k else repr(k) for k in keys)
 
 
 def _bool(table: dict[str, Any], key: str, default: bool) -> bool:

@@ -7,11 +7,16 @@ prompt in n_batch chunks, then one llama_sampler_sample + llama_decode per token
 sampler chain (no Python sampling). ENGINE is LocalEngine.generate() on a chat message whose
 rendered prompt is the same tokens. Both use the same model file, context size, batch size,
 thread count and sampler chain; both start each run from an empty KV cache and generate
-exactly --gen-tokens tokens (end-of-generation ignored). Runs alternate RAW/ENGINE order.
+exactly --gen-tokens tokens (end-of-generation ignored).
 
-Definitions (identical for both): prompt tokens/s = prompt tokens / time in llama_decode for
-the prompt; decode tokens/s = (tokens - 1) / (time of last sample - time of first sample);
-end-to-end = prompt + tokens over wall time from the request to the last token.
+The two paths run interleaved in one process: both prompts are evaluated back to back, then
+the two generations advance in lockstep, one token of each in turn, and every call is timed
+on its own. Whatever else the machine is doing hits both paths alike. Each run swaps which
+path goes first.
+
+Definitions (identical for both): pp = prompt tokens / time spent evaluating the prompt;
+tg = tokens after the first / time of the calls that made them (one decode + one sample each);
+e2e = prompt + generated tokens / the path's own time from the request to the last token.
 """
 
 from __future__ import annotations
@@ -50,6 +55,47 @@ class Run:
     decode_tps: float
     end_to_end_tps: float
     generated: int
+
+
+class Runner:
+    """One path's request, advanced a step at a time so the two paths can be interleaved."""
+
+    path = ""
+
+    def __init__(self) -> None:
+        self.busy_s = 0.0  # this path's own time, all calls included
+        self.decode_s = 0.0  # time of the steps after the first token
+        self.decode_tokens = 0
+        self.done = False
+
+    def begin(self) -> None:
+        started = perf_counter()
+        self._begin()
+        self.busy_s += perf_counter() - started
+
+    def step(self) -> None:
+        started = perf_counter()
+        made = self._step()
+        elapsed = perf_counter() - started
+        self.busy_s += elapsed
+        if made:
+            self.decode_s += elapsed
+            self.decode_tokens += made
+
+    def _begin(self) -> None:
+        raise NotImplementedError
+
+    def _step(self) -> int:
+        raise NotImplementedError
+
+    def result(self, prompt_tps: float, prompt_tokens: int, generated: int) -> Run:
+        return Run(
+            self.path,
+            prompt_tps,
+            self.decode_tokens / self.decode_s,
+            (prompt_tokens + generated) / self.busy_s,
+            generated,
+        )
 
 
 class RawLlama:
@@ -98,58 +144,91 @@ class RawLlama:
             llama.llama_sampler_chain_add(chain, sampler)
         return chain
 
-    def run(self, text: str, params: GenerationParams) -> tuple[Run, int]:
-        llama.llama_memory_clear(self.memory, True)  # cold cache
-        started = perf_counter()
-        tokens = self.tokenize(text)
-        t_eval = perf_counter()
-        for start in range(0, len(tokens), N_BATCH):
-            chunk = tokens[start : start + N_BATCH]
-            array = (llama.llama_token * len(chunk))(*chunk)
-            if llama.llama_decode(self.ctx, llama.llama_batch_get_one(array, len(chunk))) != 0:
-                raise SystemExit("raw: llama_decode failed on the prompt")
-        eval_s = perf_counter() - t_eval
-        chain = self.chain(params)
-        one = (llama.llama_token * 1)()
-        t_first = t_last = 0.0
-        for i in range(params.max_tokens):
-            token = llama.llama_sampler_sample(chain, self.ctx, -1)
-            t_last = perf_counter()
-            t_first = t_first or t_last
-            if i + 1 < params.max_tokens:
-                one[0] = token
-                if llama.llama_decode(self.ctx, llama.llama_batch_get_one(one, 1)) != 0:
-                    raise SystemExit("raw: llama_decode failed while generating")
-        llama.llama_sampler_free(chain)
-        n = params.max_tokens
-        total = perf_counter() - started
-        result = Run(
-            "raw", len(tokens) / eval_s, (n - 1) / (t_last - t_first), (len(tokens) + n) / total, n
-        )
-        return result, len(tokens)
-
     def close(self) -> None:
         llama.llama_free(self.ctx)
         llama.llama_model_free(self.model)
 
 
-def engine_run(engine: LocalEngine, messages: list[ChatMessage], params: GenerationParams) -> Run:
-    engine.clear_cache()  # cold cache, like the raw path
-    started = perf_counter()
-    stream = engine.generate(messages, params)
-    for _piece in stream:
-        pass
-    total = perf_counter() - started
-    stats = stream.stats
-    if stats.prompt_tokens_evaluated != stats.prompt_tokens:
-        raise SystemExit("engine: the prompt was not evaluated from a cold cache")
-    return Run(
-        "engine",
-        stats.prompt_tokens_per_s,
-        stats.decode_tokens_per_s,
-        (stats.prompt_tokens + stats.generated_tokens) / total,
-        stats.generated_tokens,
-    )
+class RawRunner(Runner):
+    path = "raw"
+
+    def __init__(self, raw: RawLlama, text: str, params: GenerationParams) -> None:
+        super().__init__()
+        self.raw, self.text, self.params = raw, text, params
+        self.prompt_tokens = 0
+        self.eval_s = 0.0
+        self.generated = 0
+        self._one = (llama.llama_token * 1)()
+
+    def _begin(self) -> None:
+        raw = self.raw
+        llama.llama_memory_clear(raw.memory, True)  # cold cache
+        tokens = raw.tokenize(self.text)
+        self.prompt_tokens = len(tokens)
+        t_eval = perf_counter()
+        for start in range(0, len(tokens), N_BATCH):
+            chunk = tokens[start : start + N_BATCH]
+            array = (llama.llama_token * len(chunk))(*chunk)
+            if llama.llama_decode(raw.ctx, llama.llama_batch_get_one(array, len(chunk))) != 0:
+                raise SystemExit("raw: llama_decode failed on the prompt")
+        self.eval_s = perf_counter() - t_eval
+        self.chain = raw.chain(self.params)
+        self._one[0] = llama.llama_sampler_sample(self.chain, raw.ctx, -1)
+        self.generated = 1
+
+    def _step(self) -> int:
+        if self.generated >= self.params.max_tokens:
+            self.done = True
+            llama.llama_sampler_free(self.chain)
+            return 0
+        if llama.llama_decode(self.raw.ctx, llama.llama_batch_get_one(self._one, 1)) != 0:
+            raise SystemExit("raw: llama_decode failed while generating")
+        self._one[0] = llama.llama_sampler_sample(self.chain, self.raw.ctx, -1)
+        self.generated += 1
+        return 1
+
+    def finish(self) -> Run:
+        return self.result(self.prompt_tokens / self.eval_s, self.prompt_tokens, self.generated)
+
+
+class EngineRunner(Runner):
+    path = "engine"
+
+    def __init__(
+        self, engine: LocalEngine, messages: list[ChatMessage], params: GenerationParams
+    ) -> None:
+        super().__init__()
+        self.engine, self.messages, self.params = engine, messages, params
+
+    def _begin(self) -> None:
+        self.engine.clear_cache()  # cold cache, like the raw path
+        self.stream = self.engine.generate(self.messages, self.params)
+        self.pieces = iter(self.stream)
+        next(self.pieces)  # prompt evaluation and the first token
+
+    def _step(self) -> int:
+        before = self.stream.stats.generated_tokens
+        try:
+            next(self.pieces)
+        except StopIteration:
+            self.done = True
+        return self.stream.stats.generated_tokens - before
+
+    def finish(self) -> Run:
+        stats = self.stream.stats
+        if stats.prompt_tokens_evaluated != stats.prompt_tokens:
+            raise SystemExit("engine: the prompt was not evaluated from a cold cache")
+        return self.result(stats.prompt_tokens_per_s, stats.prompt_tokens, stats.generated_tokens)
+
+
+def run_pair(first: Runner, second: Runner) -> None:
+    """Both prompts back to back, then both generations one token each in turn."""
+    first.begin()
+    second.begin()
+    while not (first.done and second.done):
+        for runner in (first, second):
+            if not runner.done:
+                runner.step()
 
 
 def prompt_of_length(engine: LocalEngine, raw: RawLlama, target: int) -> list[ChatMessage]:
@@ -189,19 +268,21 @@ def main(argv: list[str] | None = None) -> int:
 
     runs: list[Run] = []
     for i in range(args.runs):
-        order = ("raw", "engine") if i % 2 == 0 else ("engine", "raw")
-        for path in order:
-            if path == "raw":
-                result, n_prompt = raw.run(text, params)
-                assert n_prompt == args.prompt_tokens, n_prompt
-            else:
-                result = engine_run(engine, messages, params)
+        raw_runner = RawRunner(raw, text, params)
+        engine_runner = EngineRunner(engine, messages, params)
+        pair = (raw_runner, engine_runner) if i % 2 == 0 else (engine_runner, raw_runner)
+        run_pair(*pair)
+        for result in (raw_runner.finish(), engine_runner.finish()):
+            if result.generated != args.gen_tokens:
+                raise SystemExit(f"{result.path} generated {result.generated} tokens")
             runs.append(result)
             print(
-                f"run {i + 1} {path:6s} pp {result.prompt_tps:8.1f} tok/s   "
+                f"run {i + 1} {result.path:6s} pp {result.prompt_tps:8.1f} tok/s   "
                 f"tg {result.decode_tps:7.2f} tok/s   e2e {result.end_to_end_tps:7.1f} tok/s",
                 file=sys.stderr,
             )
+        if raw_runner.prompt_tokens != args.prompt_tokens:
+            raise SystemExit(f"the prompt has {raw_runner.prompt_tokens} tokens")
     raw.close()
     engine.unload()
 
@@ -210,15 +291,22 @@ def main(argv: list[str] | None = None) -> int:
         name: {p: median_of(runs, p, f) for p in ("raw", "engine")} for name, f in fields.items()
     }
     ratios = {name: m["engine"] / m["raw"] for name, m in medians.items()}
+    pairs = list(zip(runs[0::2], runs[1::2], strict=True))  # (raw, engine) of each run
+    per_run = {
+        name: [getattr(e, f) / getattr(r, f) for r, e in pairs] for name, f in fields.items()
+    }
     label = {"pp": f"pp{args.prompt_tokens}", "tg": f"tg{args.gen_tokens}", "end_to_end": "e2e"}
     lines = [
         f"model {info.name} ({model_path.name}), threads {args.threads}, n_ctx {N_CTX}, "
         f"n_batch {N_BATCH}, runs {args.runs} (medians, tokens/s)",
-        f"{'test':8s} {'raw':>10s} {'engine':>10s} {'engine/raw':>11s}",
+        f"{'test':8s} {'raw':>10s} {'engine':>10s} {'engine/raw':>11s}   per-run ratios",
     ]
     for name in fields:
         m = medians[name]
-        lines.append(f"{label[name]:8s} {m['raw']:10.2f} {m['engine']:10.2f} {ratios[name]:11.3f}")
+        spread = " ".join(f"{r:.3f}" for r in per_run[name])
+        lines.append(
+            f"{label[name]:8s} {m['raw']:10.2f} {m['engine']:10.2f} {ratios[name]:11.3f}   {spread}"
+        )
     print("\n".join(lines))
 
     args.output.parent.mkdir(parents=True, exist_ok=True)
@@ -234,6 +322,7 @@ def main(argv: list[str] | None = None) -> int:
         "runs": [r.__dict__ for r in runs],
         "median": medians,
         "ratio_engine_over_raw": ratios,
+        "ratio_per_run": per_run,
     }
     args.output.write_text(json.dumps(report, indent=2) + "\n")
     print(f"written to {args.output}", file=sys.stderr)

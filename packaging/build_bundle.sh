@@ -26,7 +26,8 @@ wheel="$(packaging/build_llama_wheel.sh "$python" | tail -n1)"
 stamp="$venv/.enclave-bundle-deps"
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ "$(cat "$stamp")" != "$wheel" ]; then
   step "installing the runtime dependencies into the build venv"
-  mapfile -t deps < <("$python" - <<'EOF'
+  deps=()
+  while IFS= read -r dep; do deps+=("$dep"); done < <("$python" - <<'EOF'
 import tomllib
 project = tomllib.load(open("pyproject.toml", "rb"))["project"]
 for dep in project["dependencies"] + project["optional-dependencies"]["package"]:
@@ -70,5 +71,7 @@ bundle="$root/dist/enclave"
 # identical copies: keep one file and link the other names to it.
 "$python" packaging/dedupe_libs.py "$bundle" >&2
 
-step "bundle: $bundle, $(du -sh "$bundle" | cut -f1) ($(du -sb "$bundle" | cut -f1) bytes)"
+size="$("$python" -c 'import os, sys; print(sum(os.lstat(os.path.join(d, f)).st_size
+  for d, _, fs in os.walk(sys.argv[1]) for f in fs))' "$bundle")"
+step "bundle: $bundle, $(( size >> 20 )) MiB ($size bytes)"
 echo "$bundle"

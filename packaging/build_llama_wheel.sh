@@ -20,9 +20,10 @@ version="$(sed -n 's/.*"llama-cpp-python==\([^"]*\)".*/\1/p' pyproject.toml)"
 # chosen at run time. LLAVA_BUILD=OFF: Enclave uses no vision model, so libmtmd is not built.
 fleet_args="-DGGML_NATIVE=OFF -DGGML_BACKEND_DL=ON -DGGML_CPU_ALL_VARIANTS=ON -DLLAVA_BUILD=OFF"
 case "$(uname -s)" in
-  Darwin) fleet_args="-DGGML_NATIVE=OFF -DLLAVA_BUILD=OFF" ;;  # Metal build; see macos/README.md
+  Darwin) fleet_args="-DGGML_NATIVE=OFF -DLLAVA_BUILD=OFF" ;;  # Metal; see macos/README.md
 esac
-key="$(printf '%s|%s|%s' "$version" "$fleet_args" "$(uname -sm)" | sha256sum | cut -c1-12)"
+key="$("$python" -c 'import hashlib, sys; print(hashlib.sha256(sys.argv[1].encode()).hexdigest()[:12])' \
+  "$version|$fleet_args|$(uname -sm)")"
 wheelhouse="${ENCLAVE_WHEELHOUSE:-${XDG_CACHE_HOME:-$HOME/.cache}/enclave-build/wheels}/llama-$version-$key"
 
 wheel="$(ls "$wheelhouse"/llama_cpp_python-"$version"-*.whl 2>/dev/null | head -n1 || true)"

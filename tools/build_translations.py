@@ -53,10 +53,24 @@ def main() -> int:
     args = parser.parse_args()
     for lang in LANGUAGES:
         ts_file = TRANSLATIONS / f"enclave_{lang}.ts"
-        subprocess.run([tool("lupdate"), "-no-obsolete", "-locations", "none", *sources(),
-                        "-ts", str(ts_file.relative_to(ROOT))], cwd=ROOT, check=True)
-        subprocess.run([tool("lrelease"), str(ts_file), "-qm",
-                        str(ts_file.with_suffix(".qm"))], cwd=ROOT, check=True)
+        subprocess.run(
+            [
+                tool("lupdate"),
+                "-no-obsolete",
+                "-locations",
+                "none",
+                *sources(),
+                "-ts",
+                str(ts_file.relative_to(ROOT)),
+            ],
+            cwd=ROOT,
+            check=True,
+        )
+        subprocess.run(
+            [tool("lrelease"), str(ts_file), "-qm", str(ts_file.with_suffix(".qm"))],
+            cwd=ROOT,
+            check=True,
+        )
         missing = unfinished(ts_file)
         print(f"{ts_file.name}: {len(missing)} untranslated")
         if args.check and missing:

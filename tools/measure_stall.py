@@ -54,7 +54,7 @@ class Heartbeat:
     def __init__(self) -> None:
         from PySide6.QtCore import QTimer
 
-        self.gaps: list[float] = []
+        self.gaps: list[tuple[float, float]] = []  # (when the gap ended, its length in ms)
         self._last = 0.0
         self.timer = QTimer()
         self.timer.setInterval(BEAT_MS)
@@ -70,15 +70,16 @@ class Heartbeat:
 
     def _beat(self) -> None:
         now = time.perf_counter()
-        self.gaps.append((now - self._last) * 1000)
+        self.gaps.append((now, (now - self._last) * 1000))
         self._last = now
 
-    def report(self, label: str, chars: int, seconds: float) -> float:
-        longest = max(self.gaps) - BEAT_MS if self.gaps else 0.0
-        p99 = statistics.quantiles(self.gaps, n=100)[98] - BEAT_MS if len(self.gaps) > 100 else 0
-        print(f"{label}: {chars} characters in {seconds:.2f} s; longest stall "
-              f"{longest:.1f} ms, 99th percentile {p99:.1f} ms, {len(self.gaps)} beats")
-        return longest
+    def stalls(self, start: float, end: float) -> tuple[float, float]:
+        """The longest stall and the 99th percentile between two moments, in ms."""
+        gaps = [gap for when, gap in self.gaps if start < when <= end]
+        if not gaps:
+            return 0.0, 0.0
+        p99 = statistics.quantiles(gaps, n=100)[98] if len(gaps) > 100 else max(gaps)
+        return max(gaps) - BEAT_MS, max(0.0, p99 - BEAT_MS)
 
 
 def run(label: str, backend, runtime, prompt: str) -> float:
@@ -97,18 +98,40 @@ def run(label: str, backend, runtime, prompt: str) -> float:
     window.worker.modelFailed.connect(done.append)
     window.load_model()
     _wait(app, lambda: bool(done), 120)
-    finished: list[object] = []
-    window.controller.replyFinished.connect(lambda *a: finished.append(a))
+    finished: list[float] = []
+    first_piece: list[float] = []
+    window.controller.replyFinished.connect(lambda *a: finished.append(time.perf_counter()))
+    window.controller.replyUpdated.connect(
+        lambda *a: first_piece.append(time.perf_counter()) if not first_piece else None
+    )
     beat = Heartbeat()
     beat.start()
     start = time.perf_counter()
     window.send(prompt)
     _wait(app, lambda: bool(finished), 600)
-    seconds = time.perf_counter() - start
-    _wait(app, lambda: False, 0.3)  # the final render and layout count too
-    beat.stop()
+    _wait(app, lambda: False, 0.5)  # the final renders and layout count too
+    end = time.perf_counter()
     text = window.chat_view.message_widgets[-1].text()
-    longest = beat.report(label, len(text), seconds)
+    streaming = beat.stalls(first_piece[0], end) if first_piece else (0.0, 0.0)
+    sending = beat.stalls(start, first_piece[0] if first_piece else end)
+    finished_at = finished[0]
+    finished.clear()
+    again = time.perf_counter()
+    window.send("Thanks. Now a shorter one, please.")  # a follow-up: the steady state
+    _wait(app, lambda: bool(finished), 600)
+    follow_up = beat.stalls(again, again + 0.25)
+    beat.stop()
+    print(f"{label}: {len(text)} characters in {finished_at - start:.2f} s")
+    print(
+        f"  while streaming (first piece to last render): longest stall {streaming[0]:.1f} ms, "
+        f"99th percentile {streaming[1]:.1f} ms"
+    )
+    print(
+        f"  pressing Enter, first message of the process (creates the conversation): "
+        f"longest stall {sending[0]:.1f} ms"
+    )
+    print(f"  pressing Enter on a follow-up: longest stall {follow_up[0]:.1f} ms")
+    longest = streaming[0]
     window.shutdown()
     window.deleteLater()
     QApplication.processEvents()
@@ -127,6 +150,12 @@ def main() -> int:
     parser.add_argument("--real", metavar="MODEL", help="also stream from this .gguf")
     parser.add_argument("--sections", type=int, default=24, help="length of the fake answer")
     parser.add_argument("--max-tokens", type=int, default=256)
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=500.0,
+        help="tokens per second of the scripted engine (0: as fast as it can)",
+    )
     args = parser.parse_args()
     from app.runtime import Runtime
     from tests.helpers.fake_engine import FakeEngine
@@ -135,15 +164,28 @@ def main() -> int:
     runtime = Runtime.create(data / "fake", data / "no-policy.toml")
     runtime.settings.update(max_tokens=1_000_000)
     answer = long_answer(args.sections)
-    worst = run("scripted engine", FakeEngine([answer], piece_size=4), runtime,
-                "Explain with examples")
+    delay = 1.0 / args.rate if args.rate else 0.0
+    pace = f"{args.rate:.0f} tokens/s" if args.rate else "full speed"
+    worst = run(
+        f"scripted engine at {pace}",
+        FakeEngine([answer], piece_size=4, delay_s=delay),
+        runtime,
+        "Explain with examples",
+    )
     if args.real:
         runtime = Runtime.create(data / "real", data / "no-policy.toml")
-        runtime.settings.update(model=args.real, max_tokens=args.max_tokens, threads=2,
-                                context_size=2048)
-        worst = max(worst, run("real model", None, runtime,
-                               "Write a short Python function that sorts a list, with an "
-                               "explanation."))
+        runtime.settings.update(
+            model=args.real, max_tokens=args.max_tokens, threads=2, context_size=2048
+        )
+        worst = max(
+            worst,
+            run(
+                "real model",
+                None,
+                runtime,
+                "Write a short Python function that sorts a list, with an explanation.",
+            ),
+        )
     return 0 if worst <= 50 else 1
 
 

@@ -60,9 +60,17 @@ def seed(data_dir: Path) -> dict[str, int]:
     from app.core.store import Store
 
     now = datetime.now(UTC)
-    ages = [timedelta(days=40), timedelta(days=12), timedelta(days=4), timedelta(days=3),
-            timedelta(days=1, hours=2), timedelta(hours=5), timedelta(hours=3),
-            timedelta(minutes=20), timedelta(minutes=2)]
+    ages = [
+        timedelta(days=40),
+        timedelta(days=12),
+        timedelta(days=4),
+        timedelta(days=3),
+        timedelta(days=1, hours=2),
+        timedelta(hours=5),
+        timedelta(hours=3),
+        timedelta(minutes=20),
+        timedelta(minutes=2),
+    ]
     stamps = iter(now - a for a in ages)
     current = [now - ages[0]]
 
@@ -76,29 +84,50 @@ def seed(data_dir: Path) -> dict[str, int]:
         current[0] = next(stamps, now)
         conv = store.create_conversation(title=title)
         user = store.add_message(conv.id, "user", question)
-        store.add_message(conv.id, "assistant", answer, parent_id=user.id,
-                          model_name="Gemma 3 270M (demo)")
+        store.add_message(
+            conv.id, "assistant", answer, parent_id=user.id, model_name="Gemma 3 270M (demo)"
+        )
         if pinned:
             store.set_pinned(conv.id, True)
         ids[title] = conv.id
 
-    conversation("Verbes irréguliers", "Donne-moi trois verbes irréguliers.",
-                 "*Être*, *avoir* et *aller*.")
-    conversation("Quarterly report outline", "Outline a quarterly report.",
-                 "1. Summary\n2. Results\n3. Risks\n4. Next quarter", pinned=True)
-    conversation("Trip to Lisbon ideas", "Ideas for a weekend in Lisbon?",
-                 "Belém, Alfama at sunset, and a tram ride on line 28.")
-    conversation("Sourdough starter", "How do I feed a sourdough starter?",
-                 "Equal weights of flour and water, once a day at room temperature.")
-    conversation("Explain the TCP handshake", "Explain the TCP handshake.",
-                 "SYN, SYN-ACK, ACK: each side agrees on sequence numbers.")
-    conversation("Résumé de réunion", "Résume la réunion de ce matin en quelques points.",
-                 ANSWER_FR)
-    conversation("Email to the landlord", "Draft a short email about the broken heater.",
-                 "Dear Ms Martin, the heater in the living room stopped working on Monday…")
-    conversation("Remove duplicates, keep order",
-                 "How can I remove duplicates from a list in Python but keep the order?",
-                 ANSWER_EN)
+    conversation(
+        "Verbes irréguliers", "Donne-moi trois verbes irréguliers.", "*Être*, *avoir* et *aller*."
+    )
+    conversation(
+        "Quarterly report outline",
+        "Outline a quarterly report.",
+        "1. Summary\n2. Results\n3. Risks\n4. Next quarter",
+        pinned=True,
+    )
+    conversation(
+        "Trip to Lisbon ideas",
+        "Ideas for a weekend in Lisbon?",
+        "Belém, Alfama at sunset, and a tram ride on line 28.",
+    )
+    conversation(
+        "Sourdough starter",
+        "How do I feed a sourdough starter?",
+        "Equal weights of flour and water, once a day at room temperature.",
+    )
+    conversation(
+        "Explain the TCP handshake",
+        "Explain the TCP handshake.",
+        "SYN, SYN-ACK, ACK: each side agrees on sequence numbers.",
+    )
+    conversation(
+        "Résumé de réunion", "Résume la réunion de ce matin en quelques points.", ANSWER_FR
+    )
+    conversation(
+        "Email to the landlord",
+        "Draft a short email about the broken heater.",
+        "Dear Ms Martin, the heater in the living room stopped working on Monday…",
+    )
+    conversation(
+        "Remove duplicates, keep order",
+        "How can I remove duplicates from a list in Python but keep the order?",
+        ANSWER_EN,
+    )
     store.close()
     return ids
 
@@ -167,8 +196,10 @@ def over(base, top):
     painter.fillRect(base.rect(), QColor(0, 0, 0, 80))
     x, y = (base.width() - top.width()) // 2, (base.height() - top.height()) // 2
     for spread in range(14, 0, -2):
-        painter.fillRect(QRect(x - spread, y - spread + 4, top.width() + 2 * spread,
-                               top.height() + 2 * spread), QColor(0, 0, 0, 10))
+        painter.fillRect(
+            QRect(x - spread, y - spread + 4, top.width() + 2 * spread, top.height() + 2 * spread),
+            QColor(0, 0, 0, 10),
+        )
     painter.drawPixmap(x, y, top)
     painter.end()
     return base
@@ -201,8 +232,17 @@ def main() -> int:
     out.mkdir(parents=True, exist_ok=True)
     if not args.inner:
         env = {**os.environ, "QT_QPA_PLATFORM": "xcb"}
-        command = ["xvfb-run", "-a", "-s", f"-screen 0 {SIZE[0]}x{SIZE[1]}x24",
-                   sys.executable, __file__, "--inner", "--out", str(out)]
+        command = [
+            "xvfb-run",
+            "-a",
+            "-s",
+            f"-screen 0 {SIZE[0]}x{SIZE[1]}x24",
+            sys.executable,
+            __file__,
+            "--inner",
+            "--out",
+            str(out),
+        ]
         if args.model:
             command += ["--model", args.model]
         return subprocess.call(command, env=env)

@@ -57,7 +57,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("pull", help="download a catalog model or a .gguf URL")
     p.add_argument("spec", metavar="NAME_OR_URL")
-    p.add_argument("--sha256", metavar="HEX", help="the file's expected sha256")
+    p.add_argument("--sha256", metavar="HEX", type=_sha256_arg, help="the file's expected sha256")
     p.add_argument(
         "--allow-unverified",
         action="store_true",
@@ -311,6 +311,13 @@ def _default(args: argparse.Namespace, manager: ModelManager) -> int:
 
 
 # -- output helpers ----------------------------------------------------------------------
+def _sha256_arg(value: str) -> str:
+    digest = value.strip().lower().removeprefix("sha256:")
+    if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+        raise argparse.ArgumentTypeError(f"{value!r} is not a sha256 (64 hexadecimal digits)")
+    return digest
+
+
 def _model_json(m: InstalledModel, default: InstalledModel | None) -> dict[str, Any]:
     data = m.to_json()
     data.update(present=m.present, default=bool(default and default.id == m.id))

@@ -117,15 +117,31 @@ def _store(runtime: Runtime) -> str:
 
 
 def _model_file(runtime: Runtime, report: Report, state: dict[str, Any]) -> str:
-    from app.core.default_model import sha256_file
+    from app.core import default_model
+    from app.core.models.resolve import resolve
 
-    path = runtime.resolve_model(None)
-    digest = sha256_file(path)
+    chosen = resolve(runtime.settings.current.model or None, runtime.paths, runtime.policy)
+    path = chosen.path
+    digest = default_model.sha256_file(path)
     report.model = {"path": str(path), "sha256": digest}
     if not runtime.policy.model_allowed(digest):
         raise EnclaveError(f"{path.name} is not on the administrator's allowlist.")
+    # Integrity: the checksum recorded when the model was installed, or the bundled model's own.
+    bundled = (
+        default_model.bundled_model_path(),
+        runtime.paths.models_dir / default_model.DEFAULT_MODEL_FILE,
+    )
+    expected = chosen.model.sha256 if chosen.model else None
+    if expected is None and path in bundled:
+        expected = default_model.DEFAULT_MODEL_SHA256
+    if expected and digest != expected:
+        raise EnclaveError(
+            f"{path} is damaged: its sha256 is {digest[:12]}…, not the {expected[:12]}… it had "
+            f"when installed; reinstall it (or Enclave, for the bundled model)."
+        )
     state["path"] = path
-    return f"{path} sha256 {digest[:12]}… verified"
+    how = "matches the recorded checksum" if expected else "(not installed: nothing to compare)"
+    return f"{path} sha256 {digest[:12]}… {how}"
 
 
 def _model_load(runtime: Runtime, report: Report, state: dict[str, Any]) -> str:

@@ -9,6 +9,7 @@ string until it is clear either way, so a stop string never reaches the output.
 from __future__ import annotations
 
 import codecs
+import inspect
 from collections.abc import Generator, Iterator, Sequence
 
 from app.core.types import ChatMessage, GenerationStats
@@ -87,7 +88,10 @@ class LocalTokenStream:
     def close(self) -> None:
         """Abandon the reply (counts as cancelled); safe to call more than once."""
         if not self.finished:
-            self._pieces.close()
+            never_started = inspect.getgeneratorstate(self._pieces) == inspect.GEN_CREATED
+            self._pieces.close()  # runs the generator's cleanup, which records the stop
+            if never_started:  # no cleanup ran: record it here
+                self.stats.stop_reason = "cancelled"
             self.finished = True
 
     def text(self) -> str:

@@ -7,7 +7,7 @@ job also writes the reply to the store, see `chat_jobs`), and pieces arrive thro
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from app.core.store.records import ROOT, MessageRecord
 from app.core.types import ChatMessage, GenerationParams, GenerationStats
@@ -33,6 +33,11 @@ class ChatController(QObject):
         self._job: Job | None = None
         self._message_id: int | None = None
         self._reply_conversation: int | None = None
+        self._starting = False
+        # Other features may answer some conversations themselves (documents: from the
+        # dropped files). Each factory gets (conversation_id, question, params, writer,
+        # message_id) and returns a job function, or None to leave it to the plain chat.
+        self.reply_job_factories: list = []
         self._text: list[str] = []
         # Features that answer some conversations their own way (documents: from the files).
         self.reply_job_factories: list = []
@@ -40,7 +45,7 @@ class ChatController(QObject):
     # -- state ----------------------------------------------------------------------------
     @property
     def busy(self) -> bool:
-        return self._job is not None
+        return self._job is not None or self._starting
 
     @property
     def streaming_message_id(self) -> int | None:
@@ -52,8 +57,12 @@ class ChatController(QObject):
     def params(self) -> GenerationParams:
         s = self.runtime.settings.current
         return GenerationParams(
-            max_tokens=s.max_tokens, temperature=s.temperature, top_p=s.top_p, top_k=s.top_k,
-            min_p=s.min_p, repeat_penalty=s.repeat_penalty,
+            max_tokens=s.max_tokens,
+            temperature=s.temperature,
+            top_p=s.top_p,
+            top_k=s.top_k,
+            min_p=s.min_p,
+            repeat_penalty=s.repeat_penalty,
         )
 
     # -- user actions ---------------------------------------------------------------------
@@ -63,15 +72,18 @@ class ChatController(QObject):
         if not text or self.busy:
             return False
         if self.conversation_id is None:
-            prompt = self.runtime.settings.current.system_prompt if system_prompt is None \
+            prompt = (
+                self.runtime.settings.current.system_prompt
+                if system_prompt is None
                 else system_prompt
+            )
             conv = self.store.create_conversation(title=None, system_prompt=prompt)
             self.conversation_id = conv.id
         path = self.store.active_path(self.conversation_id)
         parent = path[-1].id if path else None
         message = self.store.add_message(self.conversation_id, "user", text, parent_id=parent)
         self.conversationsChanged.emit()
-        self._start_reply(message)
+        self._queue_reply(message)
         return True
 
     def regenerate(self, assistant_message_id: int) -> bool:
@@ -81,7 +93,7 @@ class ChatController(QObject):
         question = self._message(self._parent_id(assistant_message_id))
         if question is None:
             return False
-        self._start_reply(question)
+        self._queue_reply(question)
         return True
 
     def edit(self, user_message_id: int, new_text: str) -> bool:
@@ -91,10 +103,12 @@ class ChatController(QObject):
             return False
         parent_id = self._parent_id(user_message_id)
         message = self.store.add_message(
-            self.conversation_id, "user", new_text,
+            self.conversation_id,
+            "user",
+            new_text,
             parent_id=ROOT if parent_id is None else parent_id,
         )
-        self._start_reply(message)
+        self._queue_reply(message)
         return True
 
     def show_sibling(self, message_id: int) -> None:
@@ -103,27 +117,51 @@ class ChatController(QObject):
         self.conversationChanged.emit(self.conversation_id)
 
     def stop(self) -> None:
+        if self._starting:
+            self._starting = False
+            self.busyChanged.emit(False)
         if self._job is not None:
             self._job.cancel()
 
     # -- the reply ------------------------------------------------------------------------
+    def _queue_reply(self, question: MessageRecord) -> None:
+        """Show the question now; create the reply and start the model in the next turn of
+        the event loop, so pressing Enter answers at once."""
+        self._starting = True
+        self.busyChanged.emit(True)
+        self.conversationChanged.emit(question.conversation_id)
+        QTimer.singleShot(0, self, lambda: self._start_reply(question))
+
     def _start_reply(self, question: MessageRecord) -> None:
+        if not self._starting:
+            return  # stopped (or the window closed) before the reply began
+        self._starting = False
         conv_id = question.conversation_id
         history = self._history(conv_id, question.id)
         params = self.params()
         info = self.worker.model_info
         reply = self.store.add_message(
-            conv_id, "assistant", "", parent_id=question.id, status="streaming",
-            model_name=info.name if info else None, model_sha256=info.sha256 if info else None,
+            conv_id,
+            "assistant",
+            "",
+            parent_id=question.id,
+            status="streaming",
+            model_name=info.name if info else None,
+            model_sha256=info.sha256 if info else None,
             params=params.as_dict(),
         )
         self._message_id = reply.id
         self._reply_conversation = conv_id
         self._text = []
         writer = self.store.stream_writer(reply.id)
-        job_fn = next((fn for factory in self.reply_job_factories
-                       if (fn := factory(conv_id, question.content, params, writer, reply.id))),
-                      None)
+        job_fn = next(
+            (
+                fn
+                for factory in self.reply_job_factories
+                if (fn := factory(conv_id, question.content, params, writer, reply.id))
+            ),
+            None,
+        )
         self._job = self.worker.submit(job_fn or chat_job(history, params, writer), kind="chat")
         self._job.progress.connect(self._on_piece)
         self._job.succeeded.connect(self._on_succeeded)
@@ -131,7 +169,6 @@ class ChatController(QObject):
         self._job.failed.connect(self._on_failed)
         self.conversationChanged.emit(conv_id)
         self.replyStarted.emit(conv_id, reply.id)
-        self.busyChanged.emit(True)
 
     def _history(self, conv_id: int, question_id: int) -> list[ChatMessage]:
         """The system prompt and the active path up to the question (a regenerate leaves the

@@ -27,8 +27,12 @@ class ChatResult:
     record: MessageRecord | None = None
 
 
-def chat_job(messages: Sequence[ChatMessage], params: GenerationParams,
-             writer: StreamWriter | None = None, batch_s: float = BATCH_S):
+def chat_job(
+    messages: Sequence[ChatMessage],
+    params: GenerationParams,
+    writer: StreamWriter | None = None,
+    batch_s: float = BATCH_S,
+):
     history = list(messages)
 
     def run(engine: Backend, cancel: CancelToken, progress: Callable[[object], None]) -> ChatResult:

@@ -104,9 +104,38 @@ class ChatView(QScrollArea):
                 continue
             self._append_widget(record)
         self._shown_from = start
-        self._refresh_siblings(self._widgets[max(0, keep - 1):])
+        self._refresh_siblings(self._widgets[max(0, keep - 1) :])
         self.earlier_button.setVisible(start > 0)
         self._follow = True
+
+    def warm_up(self) -> None:
+        """Build and drop one message of each kind while the user is still reading: the first
+        widgets of a process cost several times more than the next ones."""
+        from datetime import UTC, datetime
+
+        now = datetime.now(UTC)
+        for role in ("user", "assistant"):
+            record = MessageRecord(
+                0,
+                0,
+                None,
+                role,
+                "*warm-up*",
+                "complete",
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                now,
+                now,
+            )
+            widget = MessageWidget(record, self._renderer, self.column)
+            widget.ensurePolished()
+            widget.deleteLater()
 
     def clear(self) -> None:
         self._shown_from = 0
@@ -118,7 +147,7 @@ class ChatView(QScrollArea):
         new_start = max(0, self._shown_from - PAGE)
         bar = self.verticalScrollBar()
         from_bottom = bar.maximum() - bar.value()
-        for offset, record in enumerate(self._path[new_start:self._shown_from]):
+        for offset, record in enumerate(self._path[new_start : self._shown_from]):
             self._insert_widget(1 + offset, offset, record)
         self._refresh_siblings(self._widgets[: self._shown_from - new_start])
         self._shown_from = new_start

@@ -117,8 +117,10 @@ class Composer(QWidget):
         wanted = int(self.edit.document().size().height())  # in lines for a plain-text layout
         lines = max(1, min(MAX_LINES, wanted))
         self.edit.setVerticalScrollBarPolicy(
-            Qt.ScrollBarPolicy.ScrollBarAsNeeded if wanted > MAX_LINES
-            else Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+            Qt.ScrollBarPolicy.ScrollBarAsNeeded
+            if wanted > MAX_LINES
+            else Qt.ScrollBarPolicy.ScrollBarAlwaysOff
+        )
         self.edit.setFixedHeight(lines * metrics.lineSpacing() + 12)
 
     def eventFilter(self, obj, event) -> bool:
@@ -145,8 +147,10 @@ class Composer(QWidget):
             self.send_button.setEnabled(bool(self.text().strip()))
         self.send_button.setAccessibleName(self.send_button.text())
         self.hint.setText(
-            self.tr("Enclave runs on this computer. Nothing you type leaves it. "
-                    "Answers can be wrong: check what matters.")
+            self.tr(
+                "Enclave runs on this computer. Nothing you type leaves it. "
+                "Answers can be wrong: check what matters."
+            )
         )
 
     def changeEvent(self, event: QEvent) -> None:

@@ -38,8 +38,12 @@ class DetailsDialog(QDialog):
             (self.tr("From cache"), _num(_cached(stats))),
             (self.tr("Generated tokens"), _num(message.generated_tokens)),
             (self.tr("Time to first token"), _secs(message.time_to_first_token_s)),
-            (self.tr("Speed"), self.tr("{rate:.1f} tokens/s").format(rate=message.tokens_per_s)
-             if message.tokens_per_s else dash),
+            (
+                self.tr("Speed"),
+                self.tr("{rate:.1f} tokens/s").format(rate=message.tokens_per_s)
+                if message.tokens_per_s
+                else dash,
+            ),
             (self.tr("Total time"), _secs(stats.get("total_s"))),
             (self.tr("Stopped because"), self._stop_reason(stats.get("stop_reason"))),
             (self.tr("Older turns left out"), _num(stats.get("dropped_messages"))),
@@ -66,26 +70,37 @@ class DetailsDialog(QDialog):
 
     def as_json(self) -> str:
         m = self.message
-        return json.dumps({
-            "message_id": m.id, "model": m.model_name, "model_sha256": m.model_sha256,
-            "status": m.status, "params": m.params, "stats": m.stats,
-            "created_at": m.created_at.isoformat(),
-        }, indent=2)
+        return json.dumps(
+            {
+                "message_id": m.id,
+                "model": m.model_name,
+                "model_sha256": m.model_sha256,
+                "status": m.status,
+                "params": m.params,
+                "stats": m.stats,
+                "created_at": m.created_at.isoformat(),
+            },
+            indent=2,
+        )
 
     def copy_json(self) -> None:
         QGuiApplication.clipboard().setText(self.as_json())
 
     def _status_name(self, status: str) -> str:
         return {
-            "complete": self.tr("complete"), "cancelled": self.tr("stopped by the user"),
-            "partial": self.tr("interrupted"), "failed": self.tr("failed"),
+            "complete": self.tr("complete"),
+            "cancelled": self.tr("stopped by the user"),
+            "partial": self.tr("interrupted"),
+            "failed": self.tr("failed"),
             "streaming": self.tr("being written"),
         }.get(status, status)
 
     def _stop_reason(self, reason: object) -> str:
         return {
-            "stop": self.tr("the model finished"), "length": self.tr("the token limit"),
-            "cancelled": self.tr("you stopped it"), "error": self.tr("an error"),
+            "stop": self.tr("the model finished"),
+            "length": self.tr("the token limit"),
+            "cancelled": self.tr("you stopped it"),
+            "error": self.tr("an error"),
         }.get(str(reason), "—")
 
 

@@ -58,8 +58,9 @@ class WelcomePanel(QWidget):
         ]
         for i, button in enumerate(self.suggestion_buttons):
             button.setCursor(Qt.CursorShape.PointingHandCursor)
-            button.clicked.connect(lambda _=False, b=button: self.suggestionChosen.emit(
-                b.property("prompt")))
+            button.clicked.connect(
+                lambda _=False, b=button: self.suggestionChosen.emit(b.property("prompt"))
+            )
             self.suggestion_grid.addWidget(button, i // 2, i % 2)
         card.addLayout(self.suggestion_grid)
         row = QHBoxLayout()
@@ -95,18 +96,26 @@ class WelcomePanel(QWidget):
             self.title.setText(self.tr("Welcome to Enclave"))
         else:
             self.title.setText(self.tr("How can I help?"))
-        self.privacy.setText(self.tr(
-            "Enclave runs a language model on this computer. What you type, the answers and "
-            "your history stay here: nothing is sent anywhere."))
-        self.demo_note.setText(self.tr(
-            "The bundled model is a small demo model (Gemma 3 270M): quick, but its answers "
-            "are simple and often wrong. Install a larger model for real work."))
+        self.privacy.setText(
+            self.tr(
+                "Enclave runs a language model on this computer. What you type, the answers and "
+                "your history stay here: nothing is sent anywhere."
+            )
+        )
+        self.demo_note.setText(
+            self.tr(
+                "The bundled model is a small demo model (Gemma 3 270M): quick, but its answers "
+                "are simple and often wrong. Install a larger model for real work."
+            )
+        )
         self.models_button.setText(self.tr("Open the model manager"))
         self.start_button.setText(self.tr("Start chatting"))
         suggestions = [
             (self.tr("Explain a concept"), self.tr("Explain what a hash function is, simply.")),
-            (self.tr("Write some code"),
-             self.tr("Write a Python function that reverses a string.")),
+            (
+                self.tr("Write some code"),
+                self.tr("Write a Python function that reverses a string."),
+            ),
             (self.tr("Draft an email"), self.tr("Draft a short email asking for a meeting.")),
             (self.tr("Brainstorm"), self.tr("Give me five names for a bakery.")),
         ]

@@ -63,4 +63,3 @@ class Translations:
             self._app.installTranslator(translator)
         else:
             translator.deleteLater()
-

@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -49,8 +49,9 @@ class MainWindow(QMainWindow):
     languageChanged = Signal(str)
     themeChanged = Signal(str)
 
-    def __init__(self, runtime, store, worker: ModelWorker, translations=None,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, runtime, store, worker: ModelWorker, translations=None, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.runtime = runtime
         self.store = store
@@ -72,6 +73,7 @@ class MainWindow(QMainWindow):
         self.sidebar.refresh()
         self.show_conversation(None)
         self.composer.edit.setFocus()  # type at once
+        QTimer.singleShot(150, self.chat_view.warm_up)
 
     # -- layout ---------------------------------------------------------------------------
     def _build(self) -> None:
@@ -127,15 +129,17 @@ class MainWindow(QMainWindow):
         for fmt, action in a.export.items():
             action.triggered.connect(lambda _=False, f=fmt: self.export_current(f))
         a.rename.triggered.connect(
-            lambda: self.sidebar.ask_rename(c.conversation_id) if c.conversation_id else None)
+            lambda: self.sidebar.ask_rename(c.conversation_id) if c.conversation_id else None
+        )
         a.delete.triggered.connect(self.sidebar.delete_current)
         a.quit.triggered.connect(self.close)
         a.model_manager.triggered.connect(self.open_model_manager)
         a.about.triggered.connect(self.show_about)
         self.sidebar.conversationSelected.connect(self.show_conversation)
         self.sidebar.newChatRequested.connect(self.new_chat)
-        self.sidebar.exportRequested.connect(lambda cid: export_actions.ask_export(
-            self, self.store, cid))
+        self.sidebar.exportRequested.connect(
+            lambda cid: export_actions.ask_export(self, self.store, cid)
+        )
         self.composer.sendRequested.connect(self.send)
         self.composer.stopRequested.connect(c.stop)
         self.composer.editLastRequested.connect(self.edit_last)
@@ -147,7 +151,7 @@ class MainWindow(QMainWindow):
         self.welcome.modelManagerRequested.connect(self.open_model_manager)
         self.welcome.dismissed.connect(self._first_run_done)
         c.conversationChanged.connect(self._on_conversation_changed)
-        c.conversationsChanged.connect(self.sidebar.refresh)
+        c.conversationsChanged.connect(self.sidebar.schedule_refresh)
         c.replyUpdated.connect(self.chat_view.update_stream)
         c.replyFailed.connect(self.chat_view.show_error)
         c.replyFinished.connect(lambda _id, _status, stats: self.status.set_stats(stats))
@@ -159,9 +163,12 @@ class MainWindow(QMainWindow):
     # -- model ----------------------------------------------------------------------------
     def load_model(self) -> None:
         """Start loading the chosen model in the background; the window stays usable."""
+        if self._closed:
+            return
         s = self.runtime.settings.current
-        options = LoadOptions(context_size=s.context_size, threads=s.threads,
-                              gpu_layers=s.gpu_layers)
+        options = LoadOptions(
+            context_size=s.context_size, threads=s.threads, gpu_layers=s.gpu_layers
+        )
         self.worker.load_model(None, options)
 
     def _on_model_loaded(self, info: ModelInfo) -> None:
@@ -222,9 +229,15 @@ class MainWindow(QMainWindow):
         conv_id = self.controller.conversation_id
         conv = self.store.find_conversation(conv_id) if conv_id is not None else None
         self.title_label.setText(conv.title if conv and conv.title else self.tr("New chat"))
-        prompt = conv.system_prompt if conv else (
-            self._pending_prompt if self._pending_prompt is not None
-            else self.runtime.settings.current.system_prompt)
+        prompt = (
+            conv.system_prompt
+            if conv
+            else (
+                self._pending_prompt
+                if self._pending_prompt is not None
+                else self.runtime.settings.current.system_prompt
+            )
+        )
         self.preset_combo.clear()
         self.preset_combo.addItem(self.tr("No system prompt"), "")
         for preset in self.presets:
@@ -236,8 +249,11 @@ class MainWindow(QMainWindow):
         self.preset_combo.setCurrentIndex(index)
         locked = self.runtime.policy.is_locked("system_prompt")
         self.preset_combo.setEnabled(not locked)
-        self.preset_combo.setToolTip(self.tr("Locked by your administrator's policy.") if locked
-                                     else self.tr("The system prompt of this conversation"))
+        self.preset_combo.setToolTip(
+            self.tr("Locked by your administrator's policy.")
+            if locked
+            else self.tr("The system prompt of this conversation")
+        )
 
     def _on_preset_chosen(self, index: int) -> None:
         prompt = self.preset_combo.itemData(index) or ""
@@ -277,16 +293,33 @@ class MainWindow(QMainWindow):
         try:
             from app.ui.models import ModelManagerDialog
         except ImportError:
-            QMessageBox.information(self, self.tr("Models"), self.tr(
-                "The model manager is not available in this version."))
+            QMessageBox.information(
+                self,
+                self.tr("Models"),
+                self.tr("The model manager is not available in this version."),
+            )
             return
         dialog = ModelManagerDialog(self.runtime, self.worker, self)
+        dialog.modelChosen.connect(self.use_model)
         dialog.exec()
+
+    def use_model(self, path: str) -> None:
+        """The model manager chose a model: remember it and load it after the current answer."""
+        if self.runtime.policy.is_locked("model"):
+            QMessageBox.information(
+                self,
+                self.tr("Models"),
+                self.tr("Your administrator has chosen the model; it cannot be changed here."),
+            )
+            return
+        self.runtime.settings.update(model=path)
+        self.load_model()
 
     def export_current(self, fmt: str) -> None:
         if self.controller.conversation_id is None:
-            QMessageBox.information(self, self.tr("Export"),
-                                    self.tr("Open a conversation to export it."))
+            QMessageBox.information(
+                self, self.tr("Export"), self.tr("Open a conversation to export it.")
+            )
             return
         export_actions.ask_export(self, self.store, self.controller.conversation_id, fmt)
 
@@ -298,9 +331,14 @@ class MainWindow(QMainWindow):
             self.show_conversation(conv.id)
 
     def show_about(self) -> None:
-        QMessageBox.about(self, self.tr("About Enclave"), self.tr(
-            "<b>Enclave {version}</b><br>A private assistant: the language model runs on this "
-            "computer and your conversations stay here.").format(version=__version__))
+        QMessageBox.about(
+            self,
+            self.tr("About Enclave"),
+            self.tr(
+                "<b>Enclave {version}</b><br>A private assistant: the language model runs on this "
+                "computer and your conversations stay here."
+            ).format(version=__version__),
+        )
 
     def _first_run_done(self) -> None:
         if not self.runtime.settings.current.first_run_done:
@@ -366,17 +404,32 @@ def default_presets() -> list[Preset]:
     from PySide6.QtCore import QCoreApplication
 
     pairs = [
-        (QCoreApplication.translate("Presets", "Helpful assistant"),
-         QCoreApplication.translate("Presets", "You are a helpful, honest assistant. Answer "
-                                    "clearly and say when you are unsure.")),
-        (QCoreApplication.translate("Presets", "Concise"),
-         QCoreApplication.translate("Presets", "Answer in as few words as possible, "
-                                    "without preamble.")),
-        (QCoreApplication.translate("Presets", "Code reviewer"),
-         QCoreApplication.translate("Presets", "You review code. Point out bugs, risks and "
-                                    "simpler alternatives, with examples.")),
-        (QCoreApplication.translate("Presets", "Translator (French ⇄ English)"),
-         QCoreApplication.translate("Presets", "Translate what the user writes between French "
-                                    "and English, keeping the tone.")),
+        (
+            QCoreApplication.translate("Presets", "Helpful assistant"),
+            QCoreApplication.translate(
+                "Presets",
+                "You are a helpful, honest assistant. Answer clearly and say when you are unsure.",
+            ),
+        ),
+        (
+            QCoreApplication.translate("Presets", "Concise"),
+            QCoreApplication.translate(
+                "Presets", "Answer in as few words as possible, without preamble."
+            ),
+        ),
+        (
+            QCoreApplication.translate("Presets", "Code reviewer"),
+            QCoreApplication.translate(
+                "Presets",
+                "You review code. Point out bugs, risks and simpler alternatives, with examples.",
+            ),
+        ),
+        (
+            QCoreApplication.translate("Presets", "Translator (French ⇄ English)"),
+            QCoreApplication.translate(
+                "Presets",
+                "Translate what the user writes between French and English, keeping the tone.",
+            ),
+        ),
     ]
     return [Preset(name, prompt) for name, prompt in pairs]

@@ -14,10 +14,6 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from markdown_it import MarkdownIt
-from pygments import highlight
-from pygments.formatters import HtmlFormatter
-from pygments.lexers import TextLexer, get_lexer_by_name
-from pygments.util import ClassNotFound
 
 SAFE_SCHEMES = ("http://", "https://", "mailto:")
 
@@ -33,10 +29,10 @@ class CodeTheme:
     link: str
 
 
-LIGHT_CODE = CodeTheme("friendly", "#f6f8fa", "#eaeef2", "#57606a", "#d0d7de", "#eff1f3",
-                       "#0969da")
-DARK_CODE = CodeTheme("github-dark", "#161b22", "#21262d", "#8b949e", "#30363d", "#2d333b",
-                      "#58a6ff")
+LIGHT_CODE = CodeTheme("friendly", "#f6f8fa", "#eaeef2", "#57606a", "#d0d7de", "#eff1f3", "#0969da")
+DARK_CODE = CodeTheme(
+    "github-dark", "#161b22", "#21262d", "#8b949e", "#30363d", "#2d333b", "#58a6ff"
+)
 
 
 @dataclass
@@ -47,6 +43,12 @@ class Rendered:
 
 @lru_cache(maxsize=512)
 def _highlight(code: str, language: str, style: str) -> str:
+    # Imported here: pygments is not needed to show the window (see warm_up()).
+    from pygments import highlight
+    from pygments.formatters import HtmlFormatter
+    from pygments.lexers import TextLexer, get_lexer_by_name
+    from pygments.util import ClassNotFound
+
     try:
         lexer = get_lexer_by_name(language) if language else TextLexer()
     except ClassNotFound:
@@ -92,9 +94,12 @@ class MarkdownRenderer:
             "th { font-weight: 600; }"
             f"blockquote {{ color: {t.header_fg}; margin-left: 12px; }}"
         )
-        body = body.replace("<table>", f'<table border="1" cellpadding="6" cellspacing="0" '
-                                       f'style="border-collapse:collapse; border-style:solid; '
-                                       f'border-color:{t.border}; margin-top:4px;">')
+        body = body.replace(
+            "<table>",
+            f'<table border="1" cellpadding="6" cellspacing="0" '
+            f'style="border-collapse:collapse; border-style:solid; '
+            f'border-color:{t.border}; margin-top:4px;">',
+        )
         return f"<html><head><style>{css}</style></head><body>{body}</body></html>"
 
     # -- render rules ---------------------------------------------------------------------
@@ -124,8 +129,10 @@ class MarkdownRenderer:
 
     def _code_inline(self, tokens, idx, _options, _env) -> str:
         code = html.escape(tokens[idx].content)
-        return (f'<code style="font-family:monospace; background-color:{self.theme.inline_bg};">'
-                f"&#8202;{code}&#8202;</code>")
+        return (
+            f'<code style="font-family:monospace; background-color:{self.theme.inline_bg};">'
+            f"&#8202;{code}&#8202;</code>"
+        )
 
     def _image(self, tokens, idx, _options, _env) -> str:
         alt = "".join(child.content for child in tokens[idx].children or [])

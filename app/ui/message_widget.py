@@ -32,8 +32,9 @@ class MessageWidget(QFrame):
     detailsRequested = Signal(int)
     siblingRequested = Signal(int)
 
-    def __init__(self, record: MessageRecord, renderer: MarkdownRenderer,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, record: MessageRecord, renderer: MarkdownRenderer, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.record = record
         self.is_user = record.role == "user"
@@ -95,8 +96,15 @@ class MessageWidget(QFrame):
         self.details_button.setVisible(not self.is_user)
         if self.is_user:
             row.addStretch(1)
-        for w in (self.prev_button, self.sibling_label, self.next_button, self.copy_button,
-                  self.edit_button, self.regen_button, self.details_button):
+        for w in (
+            self.prev_button,
+            self.sibling_label,
+            self.next_button,
+            self.copy_button,
+            self.edit_button,
+            self.regen_button,
+            self.details_button,
+        ):
             row.addWidget(w)
         if not self.is_user:
             row.addStretch(1)
@@ -169,8 +177,9 @@ class MessageWidget(QFrame):
         buttons = QHBoxLayout()
         buttons.addStretch(1)
         self.cancel_edit_button = QPushButton(self.tr("Cancel"), self.editor)
-        self.save_edit_button = QPushButton(self.tr("Save and send"), self.editor,
-                                            objectName="PrimaryButton")
+        self.save_edit_button = QPushButton(
+            self.tr("Save and send"), self.editor, objectName="PrimaryButton"
+        )
         self.cancel_edit_button.clicked.connect(self.end_edit)
         self.save_edit_button.clicked.connect(self._submit_edit)
         buttons.addWidget(self.cancel_edit_button)

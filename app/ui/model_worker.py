@@ -76,10 +76,17 @@ class _Runner(QObject):
 
     run = Signal(object)
 
-    def __init__(self, engine: Backend) -> None:
+    def __init__(self, engine_box: list[Backend | None]) -> None:
         super().__init__()
-        self.engine = engine
+        self._box = engine_box  # shared with ModelWorker, which reads it after the join
         self.run.connect(self._run)
+
+    def _engine(self) -> Backend:
+        if self._box[0] is None:  # made here, on the model thread: llama.cpp loads lazily
+            from app.core.engine import LocalEngine
+
+            self._box[0] = LocalEngine()
+        return self._box[0]
 
     @Slot(object)
     def _run(self, job: Job) -> None:
@@ -91,12 +98,12 @@ class _Runner(QObject):
                 return
             job.state = "running"
         try:
-            result = job.fn(self.engine, job.token, job.progress.emit)
+            result = job.fn(self._engine(), job.token, job.progress.emit)
         except Cancelled as exc:
             job._finish("cancelled", exc.args[0] if exc.args else None)
         except EnclaveError as exc:
             job._finish("failed", str(exc))
-        except Exception as exc:
+        except Exception as exc:  # a bug in a job must not end the model thread
             log.exception("job %s failed", job.kind)
             job._finish("failed", _unexpected(exc))
         else:
@@ -121,20 +128,17 @@ class ModelWorker(QObject):
     busyChanged = Signal(bool)
     _submitted = Signal(object)
 
-    def __init__(self, runtime: Any = None, backend: Backend | None = None,
-                 parent: QObject | None = None) -> None:
+    def __init__(
+        self, runtime: Any = None, backend: Backend | None = None, parent: QObject | None = None
+    ) -> None:
         super().__init__(parent)
         self.runtime = runtime
-        if backend is None:
-            from app.core.engine import LocalEngine
-
-            backend = LocalEngine()
-        self.engine = backend
+        self._engine_box: list[Backend | None] = [backend]  # None: a LocalEngine, made lazily
         self.model_info: ModelInfo | None = None
         self._jobs: list[Job] = []
         self._thread = QThread()
         self._thread.setObjectName("enclave-model")
-        self._runner = _Runner(backend)
+        self._runner = _Runner(self._engine_box)
         self._runner.moveToThread(self._thread)
         # Deferred deletes run as the thread ends: the runner goes with its thread.
         self._thread.finished.connect(self._runner.deleteLater)
@@ -218,9 +222,15 @@ class ModelWorker(QObject):
         joined = self._thread.wait(timeout_ms)
         for job in list(self._jobs):  # queued jobs the loop never reached
             job._finish("cancelled", None)
-        if joined:
+        engine = self._engine_box[0]
+        if joined and engine is not None:
             try:
-                self.engine.unload()
-            except Exception:
+                engine.unload()
+            except Exception:  # freeing at exit must not raise
                 log.exception("unloading the model failed")
         return joined
+
+    @property
+    def engine(self) -> Backend | None:
+        """The backend, once the model thread has made it; only that thread may use it."""
+        return self._engine_box[0]

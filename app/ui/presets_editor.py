@@ -21,12 +21,16 @@ from app.ui.presets import Preset
 
 
 class PresetsEditor(QWidget):
-    def __init__(self, presets: list[Preset], default_prompt: str,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, presets: list[Preset], default_prompt: str, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self._presets = list(presets)
-        self._custom_default = default_prompt if default_prompt and all(
-            p.prompt != default_prompt for p in presets) else ""
+        self._custom_default = (
+            default_prompt
+            if default_prompt and all(p.prompt != default_prompt for p in presets)
+            else ""
+        )
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 16, 16, 16)
         row = QHBoxLayout()
@@ -49,7 +53,8 @@ class PresetsEditor(QWidget):
         self.prompt_edit = QPlainTextEdit(self)
         self.prompt_edit.setAccessibleName(self.tr("System prompt"))
         self.prompt_edit.setPlaceholderText(
-            self.tr("Instructions the model reads before each conversation using this preset."))
+            self.tr("Instructions the model reads before each conversation using this preset.")
+        )
         self.name_edit.textEdited.connect(self._store_current)
         self.prompt_edit.textChanged.connect(self._store_current)
         right.addRow(self.tr("Name:"), self.name_edit)

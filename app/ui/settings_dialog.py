@@ -47,7 +47,8 @@ class SettingsDialog(QDialog):
         self.tabs.addTab(self.presets_editor, self.tr("Prompts"))
         self.tabs.addTab(self._appearance_page(), self.tr("Appearance"))
         buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
+        )
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
@@ -59,30 +60,95 @@ class SettingsDialog(QDialog):
     # -- pages ----------------------------------------------------------------------------
     def _answers_page(self) -> QWidget:
         page, form = _form_page()
-        self._double("temperature", form, self.tr("Temperature"), 0.0, 2.0, 0.05,
-                     self.tr("Higher is more varied, lower is more focused."))
-        self._double("top_p", form, self.tr("Top-p"), 0.0, 1.0, 0.01,
-                     self.tr("Sample only from the most likely words that add up to this share."))
-        self._int("top_k", form, self.tr("Top-k"), 0, 500, 1,
-                  self.tr("Sample only from this many most likely words (0: no limit)."))
-        self._double("min_p", form, self.tr("Min-p"), 0.0, 1.0, 0.01,
-                     self.tr("Leave out words far less likely than the best one."))
-        self._double("repeat_penalty", form, self.tr("Repeat penalty"), 0.5, 2.0, 0.05,
-                     self.tr("Above 1 discourages repeating the same words."))
-        self._int("max_tokens", form, self.tr("Maximum answer length"), 16, 32768, 16,
-                  self.tr("In tokens (about ¾ of a word each)."))
+        self._double(
+            "temperature",
+            form,
+            self.tr("Temperature"),
+            0.0,
+            2.0,
+            0.05,
+            self.tr("Higher is more varied, lower is more focused."),
+        )
+        self._double(
+            "top_p",
+            form,
+            self.tr("Top-p"),
+            0.0,
+            1.0,
+            0.01,
+            self.tr("Sample only from the most likely words that add up to this share."),
+        )
+        self._int(
+            "top_k",
+            form,
+            self.tr("Top-k"),
+            0,
+            500,
+            1,
+            self.tr("Sample only from this many most likely words (0: no limit)."),
+        )
+        self._double(
+            "min_p",
+            form,
+            self.tr("Min-p"),
+            0.0,
+            1.0,
+            0.01,
+            self.tr("Leave out words far less likely than the best one."),
+        )
+        self._double(
+            "repeat_penalty",
+            form,
+            self.tr("Repeat penalty"),
+            0.5,
+            2.0,
+            0.05,
+            self.tr("Above 1 discourages repeating the same words."),
+        )
+        self._int(
+            "max_tokens",
+            form,
+            self.tr("Maximum answer length"),
+            16,
+            32768,
+            16,
+            self.tr("In tokens (about ¾ of a word each)."),
+        )
         return page
 
     def _model_page(self) -> QWidget:
         page, form = _form_page()
-        self._int("context_size", form, self.tr("Context size"), 512, 131072, 512,
-                  self.tr("How much of the conversation the model can see, in tokens. "
-                          "Larger uses more memory. Applies when the model reloads."))
-        threads = self._int("threads", form, self.tr("CPU threads"), 0, 256, 1,
-                            self.tr("0 chooses from the number of processor cores."))
+        self._int(
+            "context_size",
+            form,
+            self.tr("Context size"),
+            512,
+            131072,
+            512,
+            self.tr(
+                "How much of the conversation the model can see, in tokens. "
+                "Larger uses more memory. Applies when the model reloads."
+            ),
+        )
+        threads = self._int(
+            "threads",
+            form,
+            self.tr("CPU threads"),
+            0,
+            256,
+            1,
+            self.tr("0 chooses from the number of processor cores."),
+        )
         threads.setSpecialValueText(self.tr("Automatic"))
-        gpu = self._int("gpu_layers", form, self.tr("GPU layers"), -1, 999, 1,
-                        self.tr("Layers to run on the graphics card (-1: all it can)."))
+        gpu = self._int(
+            "gpu_layers",
+            form,
+            self.tr("GPU layers"),
+            -1,
+            999,
+            1,
+            self.tr("Layers to run on the graphics card (-1: all it can)."),
+        )
         gpu.setSpecialValueText(self.tr("All"))
         info = QLabel(self.tr("Changing these reloads the model after the current answer."))
         info.setWordWrap(True)
@@ -93,20 +159,27 @@ class SettingsDialog(QDialog):
     def _appearance_page(self) -> QWidget:
         page, form = _form_page()
         theme = QComboBox(page)
-        for value, text in (("system", self.tr("Same as the system")),
-                            ("light", self.tr("Light")), ("dark", self.tr("Dark"))):
+        for value, text in (
+            ("system", self.tr("Same as the system")),
+            ("light", self.tr("Light")),
+            ("dark", self.tr("Dark")),
+        ):
             theme.addItem(text, value)
         language = QComboBox(page)
-        for value, text in (("system", self.tr("Same as the system")),
-                            ("en", "English"), ("fr", "Français")):
+        for value, text in (
+            ("system", self.tr("Same as the system")),
+            ("en", "English"),
+            ("fr", "Français"),
+        ):
             language.addItem(text, value)
         self._add("theme", form, self.tr("Theme"), theme)
         self._add("language", form, self.tr("Language"), language)
         return page
 
     # -- fields ---------------------------------------------------------------------------
-    def _add(self, name: str, form: QFormLayout, label: str, widget: QWidget,
-             tip: str = "") -> QWidget:
+    def _add(
+        self, name: str, form: QFormLayout, label: str, widget: QWidget, tip: str = ""
+    ) -> QWidget:
         widget.setToolTip(tip)
         widget.setAccessibleName(label)
         widget.setAccessibleDescription(tip)
@@ -144,7 +217,8 @@ class SettingsDialog(QDialog):
             if policy.is_locked(name):
                 widget.setEnabled(False)
                 reason = self.tr("Locked by your administrator's policy ({file}).").format(
-                    file=where)
+                    file=where
+                )
                 hint = widget.property("hint") or ""
                 widget.setToolTip(f"{reason}\n{hint}".strip())
                 widget.setProperty("locked", True)
@@ -165,7 +239,8 @@ class SettingsDialog(QDialog):
     def changes(self) -> dict[str, Any]:
         current = self.runtime.settings.current
         return {
-            name: value for name, value in self.values().items()
+            name: value
+            for name, value in self.values().items()
             if getattr(current, name) != value and not self.runtime.policy.is_locked(name)
         }
 

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.errors import EnclaveError
 from app.core.store.records import ConversationRecord
 from app.ui.date_groups import Group, group_of
 
@@ -52,6 +53,8 @@ class Sidebar(QFrame):
         self.new_button.clicked.connect(self.newChatRequested)
         self.search = QLineEdit(self, objectName="SearchBox")
         self.search.setClearButtonEnabled(True)
+        self._soon = QTimer(self, singleShot=True, interval=0)  # coalesces refresh requests
+        self._soon.timeout.connect(self.refresh)
         self._debounce = QTimer(self, singleShot=True, interval=SEARCH_DEBOUNCE_MS)
         self._debounce.timeout.connect(self.refresh)
         self.search.textChanged.connect(lambda _t: self._debounce.start())
@@ -87,8 +90,13 @@ class Sidebar(QFrame):
         return self.undo_bar
 
     # -- listing --------------------------------------------------------------------------
+    def schedule_refresh(self) -> None:
+        """Refresh once control returns to the event loop (several changes, one refresh)."""
+        self._soon.start()
+
     def refresh(self) -> None:
         """Re-read the list (filtered by the search text) and keep the selection."""
+        self._soon.stop()
         query = self.search.text().strip()
         conversations = self.store.list_conversations(query=query or None)
         snippets = self._snippets(query) if query else {}
@@ -106,7 +114,8 @@ class Sidebar(QFrame):
             self._filling = False
         self._select(self.current_id)
         self.empty_label.setText(
-            self.tr("No conversation matches “{query}”.").format(query=query) if query
+            self.tr("No conversation matches “{query}”.").format(query=query)
+            if query
             else self.tr("Your conversations will appear here.")
         )
         self.empty_label.setVisible(not conversations)
@@ -115,7 +124,7 @@ class Sidebar(QFrame):
         found: dict[int, str] = {}
         try:
             hits = self.store.search(query, limit=100)
-        except Exception:
+        except EnclaveError:  # a half-typed query may not parse; the list still filters
             return found
         for hit in hits:
             found.setdefault(hit.conversation_id, hit.snippet_text)
@@ -204,8 +213,9 @@ class Sidebar(QFrame):
 
     def ask_rename(self, conversation_id: int) -> None:
         conv = self.store.get_conversation(conversation_id)
-        title, ok = QInputDialog.getText(self, self.tr("Rename conversation"),
-                                         self.tr("Title:"), text=conv.title)
+        title, ok = QInputDialog.getText(
+            self, self.tr("Rename conversation"), self.tr("Title:"), text=conv.title
+        )
         if ok and title.strip():
             self.rename(conversation_id, title.strip())
 
@@ -222,8 +232,11 @@ class Sidebar(QFrame):
         conv = self.store.get_conversation(conversation_id)
         self.store.delete_conversation(conversation_id)
         self._deleted_id = conversation_id
-        self.undo_label.setText(self.tr("Deleted “{title}”.").format(
-            title=_short(conv.title or self.tr("New conversation"))))
+        self.undo_label.setText(
+            self.tr("Deleted “{title}”.").format(
+                title=_short(conv.title or self.tr("New conversation"))
+            )
+        )
         self.undo_bar.show()
         self._undo_timer.start()
         if self.current_id == conversation_id:
@@ -254,7 +267,8 @@ class Sidebar(QFrame):
         self.search.setToolTip(self.tr("Search every message (Ctrl+K)"))
         self.list.setAccessibleName(self.tr("Conversations"))
         self.list.setAccessibleDescription(
-            self.tr("Right-click a conversation to rename, pin, export or delete it"))
+            self.tr("Right-click a conversation to rename, pin, export or delete it")
+        )
         self.undo_button.setText(self.tr("Undo"))
         self.refresh()  # group headers and placeholder titles are translated too
 

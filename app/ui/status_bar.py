@@ -53,15 +53,19 @@ class StatusBar(QStatusBar):
         n_ctx = info.n_ctx if info else 0
         if stats is not None and n_ctx:
             used = stats.prompt_tokens + stats.generated_tokens
-            self.context_label.setText(self.tr("Context {used} / {total} tokens").format(
-                used=used, total=n_ctx))
-            self.speed_label.setText(self.tr("{rate:.1f} tokens/s").format(
-                rate=stats.decode_tokens_per_s))
-            self.ttft_label.setText(self.tr("First token {ms:.0f} ms").format(
-                ms=stats.time_to_first_token_s * 1000))
+            self.context_label.setText(
+                self.tr("Context {used} / {total} tokens").format(used=used, total=n_ctx)
+            )
+            self.speed_label.setText(
+                self.tr("{rate:.1f} tokens/s").format(rate=stats.decode_tokens_per_s)
+            )
+            self.ttft_label.setText(
+                self.tr("First token {ms:.0f} ms").format(ms=stats.time_to_first_token_s * 1000)
+            )
         else:
-            self.context_label.setText(self.tr("Context {total} tokens").format(total=n_ctx)
-                                       if n_ctx else "")
+            self.context_label.setText(
+                self.tr("Context {total} tokens").format(total=n_ctx) if n_ctx else ""
+            )
             self.speed_label.setText("")
             self.ttft_label.setText("")
         self.setAccessibleName(self.tr("Status"))

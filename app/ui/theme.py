@@ -17,16 +17,36 @@ from app.paths import resources_dir
 from app.ui.markdown_render import DARK_CODE, LIGHT_CODE, CodeTheme
 
 LIGHT = {
-    "window": "#ffffff", "text": "#1f2328", "muted": "#656d76", "sidebar": "#f6f7f9",
-    "border": "#e3e6ea", "hover": "#eceef1", "selected": "#e4e7fb", "accent": "#4f46e5",
-    "accent_hover": "#4338ca", "accent_text": "#ffffff", "user_bubble": "#eef0fd",
-    "input": "#ffffff", "danger": "#c62828", "card": "#f8f9fb",
+    "window": "#ffffff",
+    "text": "#1f2328",
+    "muted": "#656d76",
+    "sidebar": "#f6f7f9",
+    "border": "#e3e6ea",
+    "hover": "#eceef1",
+    "selected": "#e4e7fb",
+    "accent": "#4f46e5",
+    "accent_hover": "#4338ca",
+    "accent_text": "#ffffff",
+    "user_bubble": "#eef0fd",
+    "input": "#ffffff",
+    "danger": "#c62828",
+    "card": "#f8f9fb",
 }
 DARK = {
-    "window": "#1d1e21", "text": "#e7e9ec", "muted": "#9aa0a8", "sidebar": "#16171a",
-    "border": "#33363c", "hover": "#2a2c31", "selected": "#2f3256", "accent": "#818cf8",
-    "accent_hover": "#a5b4fc", "accent_text": "#111216", "user_bubble": "#2a2d45",
-    "input": "#25272b", "danger": "#ef5350", "card": "#222428",
+    "window": "#1d1e21",
+    "text": "#e7e9ec",
+    "muted": "#9aa0a8",
+    "sidebar": "#16171a",
+    "border": "#33363c",
+    "hover": "#2a2c31",
+    "selected": "#2f3256",
+    "accent": "#818cf8",
+    "accent_hover": "#a5b4fc",
+    "accent_text": "#111216",
+    "user_bubble": "#2a2d45",
+    "input": "#25272b",
+    "danger": "#ef5350",
+    "card": "#222428",
 }
 
 

@@ -45,7 +45,12 @@ ln -s /opt/enclave/enclave-gui "$deb_root/usr/bin/enclave-gui"
 printf 'Enclave\nLicense: Apache-2.0 (see /usr/share/common-licenses/Apache-2.0)\n' \
   > "$deb_root/usr/share/doc/enclave/copyright"
 installed_kb="$(du -sk --exclude=DEBIAN "$deb_root" | cut -f1)"
+# The newest glibc symbol version any bundled binary needs: the oldest libc6 it runs on.
+libc_version="$(find "$bundle" -type f \( -name '*.so*' -o -perm -u+x \) -print0 \
+  | xargs -0 objdump -T 2>/dev/null | grep -o 'GLIBC_[0-9][0-9.]*' | sed 's/GLIBC_//' \
+  | sort -uV | tail -n1)"
 sed -e "s/@VERSION@/$version/" -e "s/@ARCH@/$arch/" -e "s/@INSTALLED_SIZE@/$installed_kb/" \
+  -e "s/@LIBC_VERSION@/${libc_version:-2.31}/" \
   "$here/debian/control.in" > "$deb_root/DEBIAN/control"
 install -m 0755 "$here/debian/postrm" "$deb_root/DEBIAN/postrm"
 # Files root-owned and world-readable whoever builds; the shipped model stays read-only.

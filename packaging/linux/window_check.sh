@@ -41,7 +41,8 @@ elapsed="$(awk -v a="$start_ns" -v b="$end_ns" 'BEGIN { printf "%.2f", (b - a) /
 # Let the first frames (and the model's background load) paint before the screenshot.
 sleep "${ENCLAVE_SCREENSHOT_DELAY:-4}"
 import -window root "$shot"
-echo "window: $(xdotool getwindowname "$window") ($(xwininfo -id "$window" | awk '/geometry/ {print $2}'))"
+echo "window: $(xdotool getwindowname "$window") ($(xwininfo -id "$window" | awk '/geometry/ {print $2}'))," \
+  "$(xprop -id "$window" WM_CLASS 2>/dev/null || true)"
 
 # Close it as a user would (the window manager's close request), then wait for a clean exit.
 python3 "$(dirname "$0")/xclose.py" "$window"

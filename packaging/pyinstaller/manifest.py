@@ -63,7 +63,8 @@ def migration_files(root: Path) -> list[tuple[str, str]]:
     return [
         (str(path), str(path.parent.relative_to(root)))
         for path in sorted(base.rglob("*"))
-        if path.is_file() and path.suffix in (".py", ".mako", ".ini")
+        if path.is_file()
+        and path.suffix in (".py", ".mako", ".ini")
         and "__pycache__" not in path.parts
     ]
 

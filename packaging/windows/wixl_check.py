@@ -39,26 +39,34 @@ def wixl_subset(source: Path, target: Path) -> list[str]:
     return removed
 
 
-def harvest(bundle: Path, target: Path) -> None:
-    files = "".join(f"{p}\n" for p in sorted(bundle.rglob("*")) if p.is_file())
+def harvest(bundle: Path, target: Path, cwd: Path) -> None:
+    """List the bundle's files (relative to `cwd`) as a WiX fragment with wixl-heat."""
+    files = "".join(
+        f"{p.relative_to(cwd)}\n" for p in sorted((cwd / bundle).rglob("*")) if p.is_file()
+    )
+    command = ["wixl-heat", "-p", f"{bundle}/", "--component-group", "BundleFiles"]
+    command += ["--var", "var.BundleDir", "--directory-ref", "INSTALLDIR", "--win64"]
     fragment = subprocess.run(
-        ["wixl-heat", "-p", f"{bundle}/", "--component-group", "BundleFiles",
-         "--var", "var.BundleDir", "--directory-ref", "INSTALLDIR", "--win64"],
-        input=files, capture_output=True, text=True, check=True,
+        command, input=files, capture_output=True, text=True, check=True, cwd=cwd
     ).stdout
     target.write_text(fragment, encoding="utf-8")
 
 
 def build(bundle: Path, out: Path, version: str) -> list[str]:
+    """Build `out` from the wixl subset; wixl wants file sources relative to its directory."""
+    bundle, out = bundle.resolve(), out.resolve()
     with tempfile.TemporaryDirectory() as tmp:
         subset, files = Path(tmp) / "enclave.wxs", Path(tmp) / "files.wxs"
         removed = wixl_subset(HERE / "enclave.wxs", subset)
-        harvest(bundle, files)
-        subprocess.run(
-            ["wixl", "-a", "x64", "-D", f"Version={version}", "-D", f"BundleDir={bundle}",
-             "-D", "Win64=yes", "-o", str(out), str(subset), str(files)],
-            check=True, capture_output=True, text=True,
-        )
+        harvest(Path(bundle.name), files, cwd=bundle.parent)
+        defines = [f"Version={version}", f"BundleDir={bundle.name}", "Win64=yes"]
+        command = ["wixl", "-a", "x64", "-o", str(out), str(subset), str(files)]
+        for define in defines:
+            command[1:1] = ["-D", define]
+        done = subprocess.run(command, cwd=bundle.parent, capture_output=True, text=True)
+        if done.returncode != 0:
+            errors = [line for line in done.stderr.splitlines() if "WARNING" not in line]
+            raise RuntimeError("wixl failed: " + " | ".join(e for e in errors if e.strip()))
     return removed
 
 

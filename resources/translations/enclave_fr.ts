@@ -81,6 +81,53 @@
     </message>
 </context>
 <context>
+    <name>CatalogTable</name>
+    <message>
+        <source>Model</source>
+        <translation>Modèle</translation>
+    </message>
+    <message>
+        <source>License</source>
+        <translation>Licence</translation>
+    </message>
+    <message>
+        <source>Context</source>
+        <translation>Contexte</translation>
+    </message>
+    <message>
+        <source>Checksum</source>
+        <translation>Somme de contrôle</translation>
+    </message>
+    <message>
+        <source>About</source>
+        <translation>À propos</translation>
+    </message>
+    <message>
+        <source>Recommended models</source>
+        <translation>Modèles recommandés</translation>
+    </message>
+    <message>
+        <source>verified</source>
+        <translation>vérifiée</translation>
+    </message>
+    <message>
+        <source>checked at download</source>
+        <translation>vérifiée au téléchargement</translation>
+    </message>
+    <message>
+        <source>Installed</source>
+        <translation>Installé</translation>
+    </message>
+    <message>
+        <source>Download</source>
+        <translation>Télécharger</translation>
+    </message>
+    <message>
+        <source>Download {name}</source>
+        <translation>Télécharger {name}</translation>
+    </message>
+</context>
+<context>
     <name>ChatView</name>
     <message>
         <source>Copy</source>
@@ -238,6 +285,80 @@
     </message>
 </context>
 <context>
+    <name>DocumentsPanel</name>
+    <message>
+        <source>Cancel</source>
+        <translation>Annuler</translation>
+    </message>
+    <message>
+        <source>Dismiss</source>
+        <translation>Fermer</translation>
+    </message>
+    <message>
+        <source>Stopping after the current step…</source>
+        <translation>Arrêt après l&apos;étape en cours…</translation>
+    </message>
+    <message>
+        <source>Reading {name}…</source>
+        <translation>Lecture de {name}…</translation>
+    </message>
+    <message>
+        <source>Summarising {name}: part {i} of {n}</source>
+        <translation>Résumé de {name} : partie {i} sur {n}</translation>
+    </message>
+    <message>
+        <source>Summarising {name}: merging the parts</source>
+        <translation>Résumé de {name} : fusion des parties</translation>
+    </message>
+    <message>
+        <source>Summarising {name}…</source>
+        <translation>Résumé de {name}…</translation>
+    </message>
+    <message>
+        <source>about {s} s left</source>
+        <translation>environ {s} s restantes</translation>
+    </message>
+    <message>
+        <source>{n} more queued</source>
+        <translation>{n} en attente</translation>
+    </message>
+    <message>
+        <source>Sources:</source>
+        <translation>Sources :</translation>
+    </message>
+</context>
+<context>
+    <name>DropController</name>
+    <message>
+        <source>Summarise a document…</source>
+        <translation>Résumer un document…</translation>
+    </message>
+    <message>
+        <source>Summarise documents</source>
+        <translation>Résumer des documents</translation>
+    </message>
+    <message>
+        <source>Documents ({patterns});;All files (*)</source>
+        <translation>Documents ({patterns});;Tous les fichiers (*)</translation>
+    </message>
+    <message>
+        <source>Summary of {name} cancelled; the parts done so far are kept.</source>
+        <translation>Résumé de {name} annulé ; les parties déjà faites sont conservées.</translation>
+    </message>
+    <message>
+        <source>Summary of {name} is ready. Ask questions about it below.</source>
+        <translation>Le résumé de {name} est prêt. Posez vos questions ci-dessous.</translation>
+    </message>
+    <message>
+        <source>Summary of {name} cancelled.</source>
+        <translation>Résumé de {name} annulé.</translation>
+    </message>
+    <message>
+        <source>{name} cannot be opened; it may have been moved or deleted.</source>
+        <translation>Impossible d&apos;ouvrir {name} ; il a peut-être été déplacé ou supprimé.</translation>
+    </message>
+</context>
+<context>
     <name>Export</name>
     <message>
         <source>Markdown (*.md)</source>
@@ -277,6 +398,85 @@
     </message>
 </context>
 <context>
+    <name>InstalledTable</name>
+    <message>
+        <source>Name</source>
+        <translation>Nom</translation>
+    </message>
+    <message>
+        <source>Architecture</source>
+        <translation>Architecture</translation>
+    </message>
+    <message>
+        <source>Parameters</source>
+        <translation>Paramètres</translation>
+    </message>
+    <message>
+        <source>Quantisation</source>
+        <translation>Quantification</translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation>Taille</translation>
+    </message>
+    <message>
+        <source>Context</source>
+        <translation>Contexte</translation>
+    </message>
+    <message>
+        <source>License</source>
+        <translation>Licence</translation>
+    </message>
+    <message>
+        <source>Memory</source>
+        <translation>Mémoire</translation>
+    </message>
+    <message>
+        <source>Source</source>
+        <translation>Source</translation>
+    </message>
+    <message>
+        <source>Installed models</source>
+        <translation>Modèles installés</translation>
+    </message>
+    <message>
+        <source>{name} (file missing)</source>
+        <translation>{name} (fichier manquant)</translation>
+    </message>
+    <message>
+        <source>★ {name} (default)</source>
+        <translation>★ {name} (par défaut)</translation>
+    </message>
+    <message>
+        <source>Fits</source>
+        <translation>Tient en mémoire</translation>
+    </message>
+    <message>
+        <source>Tight</source>
+        <translation>Juste</translation>
+    </message>
+    <message>
+        <source>Too big</source>
+        <translation>Trop gros</translation>
+    </message>
+    <message>
+        <source>Bundled</source>
+        <translation>Fourni</translation>
+    </message>
+    <message>
+        <source>Imported</source>
+        <translation>Importé</translation>
+    </message>
+    <message>
+        <source>Downloaded</source>
+        <translation>Téléchargé</translation>
+    </message>
+    <message>
+        <source>Shared by IT</source>
+        <translation>Partagé par le service informatique</translation>
+    </message>
+</context>
+<context>
     <name>MainWindow</name>
     <message>
         <source>New chat</source>
@@ -305,6 +505,10 @@
     <message>
         <source>The model manager is not available in this version.</source>
         <translation>Le gestionnaire de modèles n’est pas disponible dans cette version.</translation>
+    </message>
+    <message>
+        <source>Your administrator has chosen the model; it cannot be changed here.</source>
+        <translation>Votre administrateur a choisi le modèle&#x202f;; il ne peut pas être changé ici.</translation>
     </message>
     <message>
         <source>Export</source>
@@ -419,6 +623,255 @@
     </message>
 </context>
 <context>
+    <name>ModelManagerDialog</name>
+    <message>
+        <source>Models</source>
+        <translation>Modèles</translation>
+    </message>
+    <message>
+        <source>Installed</source>
+        <translation>Installés</translation>
+    </message>
+    <message>
+        <source>Recommended</source>
+        <translation>Recommandés</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>État</translation>
+    </message>
+    <message>
+        <source>Use this model</source>
+        <translation>Utiliser ce modèle</translation>
+    </message>
+    <message>
+        <source>Set as default</source>
+        <translation>Définir par défaut</translation>
+    </message>
+    <message>
+        <source>Settings…</source>
+        <translation>Paramètres…</translation>
+    </message>
+    <message>
+        <source>Verify</source>
+        <translation>Vérifier</translation>
+    </message>
+    <message>
+        <source>Remove…</source>
+        <translation>Supprimer…</translation>
+    </message>
+    <message>
+        <source>Import a .gguf file…</source>
+        <translation>Importer un fichier .gguf…</translation>
+    </message>
+    <message>
+        <source>Link instead of copying</source>
+        <translation>Lier au lieu de copier</translation>
+    </message>
+    <message>
+        <source>Use the file where it is, without a copy in Enclave&apos;s folder; it must stay there.</source>
+        <translation>Utiliser le fichier là où il est, sans copie dans le dossier d’Enclave&#x202f;; il doit y rester.</translation>
+    </message>
+    <message>
+        <source>Drop a .gguf file on this window to import it.</source>
+        <translation>Déposez un fichier .gguf sur cette fenêtre pour l’importer.</translation>
+    </message>
+    <message>
+        <source>Your administrator has set the model.</source>
+        <translation>Votre administrateur a défini le modèle.</translation>
+    </message>
+    <message>
+        <source>https://…/model.gguf</source>
+        <translation>https://…/modele.gguf</translation>
+    </message>
+    <message>
+        <source>Address of a .gguf file</source>
+        <translation>Adresse d’un fichier .gguf</translation>
+    </message>
+    <message>
+        <source>Download</source>
+        <translation>Télécharger</translation>
+    </message>
+    <message>
+        <source>Other model:</source>
+        <translation>Autre modèle&#xa0;:</translation>
+    </message>
+    <message>
+        <source>Downloads are turned off by your administrator. Ask IT to install a model, or import one from a file.</source>
+        <translation>Les téléchargements sont désactivés par votre administrateur. Demandez au service informatique d’installer un modèle, ou importez-en un depuis un fichier.</translation>
+    </message>
+    <message>
+        <source>Reading the installed models…</source>
+        <translation>Lecture des modèles installés…</translation>
+    </message>
+    <message>
+        <source>Unfinished download: resume it, or cancel to delete it.</source>
+        <translation>Téléchargement inachevé&#xa0;: reprenez-le, ou annulez pour le supprimer.</translation>
+    </message>
+    <message>
+        <source>{name} is now the default model.</source>
+        <translation>{name} est désormais le modèle par défaut.</translation>
+    </message>
+    <message>
+        <source>Remove {name}? Its file will be deleted from {path}.</source>
+        <translation>Supprimer {name}&#x202f;? Son fichier sera effacé de {path}.</translation>
+    </message>
+    <message>
+        <source>Remove {name}? Only the link is deleted; the original file stays.</source>
+        <translation>Supprimer {name}&#x202f;? Seul le lien est supprimé&#x202f;; le fichier d’origine reste.</translation>
+    </message>
+    <message>
+        <source>It is in use now; it stays loaded until you choose another model.</source>
+        <translation>Il est en cours d’utilisation&#x202f;; il reste chargé jusqu’à ce que vous choisissiez un autre modèle.</translation>
+    </message>
+    <message>
+        <source>Remove model</source>
+        <translation>Supprimer le modèle</translation>
+    </message>
+    <message>
+        <source>{name} was removed.</source>
+        <translation>{name} a été supprimé.</translation>
+    </message>
+    <message>
+        <source>{name}: the checksum matches.</source>
+        <translation>{name}&#xa0;: la somme de contrôle correspond.</translation>
+    </message>
+    <message>
+        <source>{name} is damaged: {problem}</source>
+        <translation>{name} est endommagé&#xa0;: {problem}</translation>
+    </message>
+    <message>
+        <source>Verifying {name}</source>
+        <translation>Vérification de {name}</translation>
+    </message>
+    <message>
+        <source>Import a model</source>
+        <translation>Importer un modèle</translation>
+    </message>
+    <message>
+        <source>GGUF models (*.gguf);;All files (*)</source>
+        <translation>Modèles GGUF (*.gguf);;Tous les fichiers (*)</translation>
+    </message>
+    <message>
+        <source>Wait for the current operation to finish.</source>
+        <translation>Attendez la fin de l’opération en cours.</translation>
+    </message>
+    <message>
+        <source>{file} is already installed as {name}.</source>
+        <translation>{file} est déjà installé sous le nom {name}.</translation>
+    </message>
+    <message>
+        <source>{file} was imported as {name}.</source>
+        <translation>{file} a été importé sous le nom {name}.</translation>
+    </message>
+    <message>
+        <source>Importing {file}</source>
+        <translation>Importation de {file}</translation>
+    </message>
+    <message>
+        <source>Only .gguf model files can be imported here.</source>
+        <translation>Seuls les fichiers de modèle .gguf peuvent être importés ici.</translation>
+    </message>
+    <message>
+        <source>Downloads are turned off by your administrator.</source>
+        <translation>Les téléchargements sont désactivés par votre administrateur.</translation>
+    </message>
+    <message>
+        <source>{name} is already installed.</source>
+        <translation>{name} est déjà installé.</translation>
+    </message>
+    <message>
+        <source>{name} was downloaded and verified.</source>
+        <translation>{name} a été téléchargé et vérifié.</translation>
+    </message>
+    <message>
+        <source>Downloading {name}</source>
+        <translation>Téléchargement de {name}</translation>
+    </message>
+    <message>
+        <source>Pausing…</source>
+        <translation>Mise en pause…</translation>
+    </message>
+    <message>
+        <source>Cancelling…</source>
+        <translation>Annulation…</translation>
+    </message>
+    <message>
+        <source>The download was cancelled.</source>
+        <translation>Le téléchargement a été annulé.</translation>
+    </message>
+    <message>
+        <source>No checksum published</source>
+        <translation>Aucune somme de contrôle publiée</translation>
+    </message>
+    <message>
+        <source>The server publishes no checksum for this file, so Enclave cannot check that it arrives intact and unmodified. Download it anyway?</source>
+        <translation>Le serveur ne publie aucune somme de contrôle pour ce fichier&#x202f;: Enclave ne peut donc pas vérifier qu’il arrive intact et non modifié. Le télécharger quand même&#x202f;?</translation>
+    </message>
+    <message>
+        <source>Cancelled.</source>
+        <translation>Annulé.</translation>
+    </message>
+    <message>
+        <source>Paused. The download continues where it stopped, also after Enclave restarts.</source>
+        <translation>En pause. Le téléchargement reprendra là où il s’est arrêté, même après un redémarrage d’Enclave.</translation>
+    </message>
+    <message>
+        <source>A download is running. Pause it and close? It resumes next time.</source>
+        <translation>Un téléchargement est en cours. Le mettre en pause et fermer&#x202f;? Il reprendra la prochaine fois.</translation>
+    </message>
+    <message>
+        <source>Stop the current operation and close?</source>
+        <translation>Arrêter l’opération en cours et fermer&#x202f;?</translation>
+    </message>
+    <message>
+        <source>Close</source>
+        <translation>Fermer</translation>
+    </message>
+</context>
+<context>
+    <name>ModelSettingsDialog</name>
+    <message>
+        <source>Settings for {name}</source>
+        <translation>Paramètres de {name}</translation>
+    </message>
+    <message>
+        <source>Use the general setting</source>
+        <translation>Utiliser le réglage général</translation>
+    </message>
+    <message>
+        <source>Context size (tokens):</source>
+        <translation>Taille du contexte (jetons)&#xa0;:</translation>
+    </message>
+    <message>
+        <source>-1 puts every layer on the GPU when there is one; 0 keeps the model on the CPU.</source>
+        <translation>-1 place toutes les couches sur le GPU s’il y en a un&#x202f;; 0 garde le modèle sur le CPU.</translation>
+    </message>
+    <message>
+        <source>GPU layers:</source>
+        <translation>Couches sur le GPU&#xa0;:</translation>
+    </message>
+    <message>
+        <source>Automatic (the model&apos;s own, else by architecture)</source>
+        <translation>Automatique (celui du modèle, sinon selon l’architecture)</translation>
+    </message>
+    <message>
+        <source>Chat template:</source>
+        <translation>Modèle de conversation&#xa0;:</translation>
+    </message>
+    <message>
+        <source>The model was trained for {n} tokens of context.</source>
+        <translation>Le modèle a été entraîné pour un contexte de {n} jetons.</translation>
+    </message>
+</context>
+<context>
+    <name>ModelTask</name>
+    <message>
+        <source>Something went wrong ({error}); details are in the log file.</source>
+        <translation>Un problème est survenu ({error})&#x202f;; les détails sont dans le journal.</translation>
+    </message>
+</context>
+<context>
     <name>ModelWorker</name>
     <message>
         <source>Something went wrong in the model thread ({error}). Please try again.</source>
@@ -521,6 +974,57 @@
     <message>
         <source>Custom (set elsewhere)</source>
         <translation>Personnalisée (définie ailleurs)</translation>
+    </message>
+</context>
+<context>
+    <name>ProgressPanel</name>
+    <message>
+        <source>Pause</source>
+        <translation>Pause</translation>
+    </message>
+    <message>
+        <source>Resume</source>
+        <translation>Reprendre</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>Annuler</translation>
+    </message>
+    <message>
+        <source>Progress</source>
+        <translation>Progression</translation>
+    </message>
+    <message>
+        <source>Starting…</source>
+        <translation>Démarrage…</translation>
+    </message>
+    <message>
+        <source>Downloading</source>
+        <translation>Téléchargement</translation>
+    </message>
+    <message>
+        <source>Checking what was already downloaded</source>
+        <translation>Vérification de ce qui a déjà été téléchargé</translation>
+    </message>
+    <message>
+        <source>Copying</source>
+        <translation>Copie</translation>
+    </message>
+    <message>
+        <source>Computing the checksum</source>
+        <translation>Calcul de la somme de contrôle</translation>
+    </message>
+    <message>
+        <source>{done} of {total}</source>
+        <translation>{done} sur {total}</translation>
+    </message>
+    <message>
+        <source>{speed}/s</source>
+        <translation>{speed}/s</translation>
+    </message>
+    <message>
+        <source>{time} left</source>
+        <translation>{time} restant</translation>
     </message>
 </context>
 <context>

@@ -62,8 +62,16 @@ def test_pdf_to_json_file_in_french(tmp_path: Path, data_dir: Path, env) -> None
     bad.write_bytes(bytes(range(256)) * 4)
     out = tmp_path / "out.json"
     result = enclave(
-        "summarize", pdf, bad, "--json", "-o", out, "--max-tokens", "16",
-        data_dir=data_dir, env=env,
+        "summarize",
+        pdf,
+        bad,
+        "--json",
+        "-o",
+        out,
+        "--max-tokens",
+        "16",
+        data_dir=data_dir,
+        env=env,
     )
     assert result.code == 1, result.err  # one file failed, the other was summarised
     assert "enclave: binary.txt: this is a binary file" in result.err
@@ -72,7 +80,10 @@ def test_pdf_to_json_file_in_french(tmp_path: Path, data_dir: Path, env) -> None
     [doc] = data["documents"]
     assert data["errors"][0]["file"] == str(bad) and "binary" in data["errors"][0]["error"]
     assert (doc["name"], doc["format"], doc["pages"], doc["language"]) == (
-        "rapport.pdf", "pdf", 8, "fr"
+        "rapport.pdf",
+        "pdf",
+        8,
+        "fr",
     )
     assert doc["mode"] == "map-reduce" and doc["chunks"] == len(doc["sections"]) >= 2
     assert doc["sections"][0]["page_start"] == 1 and doc["sections"][-1]["page_end"] == 8

@@ -26,7 +26,10 @@ def test_pdf_pages_keep_their_numbers(tmp_path: Path) -> None:
 
 def test_pdf_blank_page_is_skipped_but_numbering_is_kept(tmp_path: Path) -> None:
     doc = extract(make.make_pdf(tmp_path / "gap.pdf", ["first page text", "", "third page text"]))
-    assert [(p.number, p.text) for p in doc.pages] == [(1, "first page text"), (3, "third page text")]
+    assert [(p.number, p.text) for p in doc.pages] == [
+        (1, "first page text"),
+        (3, "third page text"),
+    ]
 
 
 def test_docx_paragraphs_tables_and_hard_page_breaks(tmp_path: Path) -> None:

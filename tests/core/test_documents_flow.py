@@ -8,12 +8,13 @@ fast and deterministic.
 from __future__ import annotations
 
 import re
+import threading
 from pathlib import Path
 
 import pytest
 
 from app.core.documents.generation import clean, degenerate
-from app.core.documents.model import ExtractedDocument, Page
+from app.core.documents.model import ExtractedDocument, Page, Summary
 from app.core.documents.pipeline import summarise_file
 from app.core.documents.retrieve import answer_question, search_terms
 from app.core.documents.summarise import SummaryOptions, SummaryProgress, render_markdown, summarise
@@ -62,15 +63,18 @@ def test_cancel_during_map_keeps_the_parts_done() -> None:
 def test_cancel_inside_a_step_drops_that_unfinished_step() -> None:
     engine = FakeSummaryEngine(n_ctx=256, hold_on_call=3)
     cancel = CancelToken()
-
-    def progress(event: SummaryProgress) -> None:
-        if engine.holding.is_set():
-            return
-        if event.stage == "map" and event.completed == 2:
-            cancel.cancel()  # arrives while call 3 would hold; the call sees it and stops
-
-    summary = summarise(engine, _document(20), SummaryOptions(), cancel, progress)
-    assert summary.cancelled and len(summary.sections) == 2
+    result: list[Summary] = []
+    runner = threading.Thread(
+        target=lambda: result.append(summarise(engine, _document(20), cancel=cancel))
+    )
+    runner.start()
+    assert engine.holding.wait(10)  # the third map step is mid-generation
+    cancel.cancel()
+    runner.join(10)
+    assert not runner.is_alive()
+    [summary] = result
+    assert summary.cancelled and len(summary.sections) == 2 and summary.chunks_done == 2
+    assert len(engine.prompts) == 3
 
 
 def test_reduce_recurses_when_the_parts_do_not_fit() -> None:

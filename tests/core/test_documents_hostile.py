@@ -130,7 +130,7 @@ def test_text_over_the_page_limit(tmp_path: Path) -> None:
 def huge_text(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A real 200 MB text file, written a megabyte at a time."""
     path = tmp_path_factory.mktemp("huge") / "huge.txt"
-    line = ("The quick brown fox jumps over the lazy dog near the river bank. " * 16 + "\n").encode()
+    line = ("The quick brown fox jumps over the lazy dog by the river. " * 16 + "\n").encode()
     block = line * (1024 * 1024 // len(line) + 1)
     with path.open("wb") as fh:
         for _ in range(200):

@@ -7,6 +7,7 @@ checked exactly: they come from the chunks' spans and the retrieval, not from th
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -104,7 +105,7 @@ def test_sections_cite_the_pages_they_came_from(long_run) -> None:
     outcome, backend, _events, _store = long_run
     sections = outcome.summary.sections
     assert sections[0].page_start == 1 and sections[-1].page_end == PAGES
-    for before, after in zip(sections, sections[1:], strict=False):
+    for before, after in itertools.pairwise(sections):
         assert after.page_start in (before.page_end, before.page_end + 1)
     map_prompts = [p for p in backend.prompts if re.search(r"^Part \d+ of", p, re.M)]
     for section, prompt in zip(sections, map_prompts, strict=True):
@@ -117,7 +118,8 @@ def test_sections_cite_the_pages_they_came_from(long_run) -> None:
 def test_document_and_summary_are_stored(long_run) -> None:
     outcome, _backend, _events, store = long_run
     [document] = store.documents(outcome.conversation_id)
-    assert (document.name, document.pages, document.sha256) == ("council.pdf", PAGES, outcome.sha256)
+    assert (document.name, document.pages) == ("council.pdf", PAGES)
+    assert document.sha256 == outcome.sha256
     chunks = store.chunks(document.id)
     assert {c.page_start for c in chunks} == set(range(1, PAGES + 1))
     assert all(c.page_start == c.page_end for c in chunks)
@@ -138,7 +140,7 @@ def test_planted_fact_is_cited_with_its_page(long_run, small_engine) -> None:
         progress=pieces.append,
     )
     assert citations[0].page_start == citations[0].page_end == PLANTED_PAGE
-    assert citations[0].document_name == "council.pdf" and citations[0].label == "council.pdf, p. 37"
+    assert citations[0].label == "council.pdf, p. 37"
     assert citations[0].path == outcome.path
     assert "[1] council.pdf, p. 37" in text
     assert pieces and all(isinstance(p, str) for p in pieces)

@@ -280,3 +280,11 @@ def test_a_hostile_embedded_template_refuses_to_load(tmp_path: Path, model_path:
 def test_generating_without_a_model_is_a_clear_error() -> None:
     with pytest.raises(ModelError, match="No model is loaded"):
         LocalEngine().generate(ASK, GREEDY)
+
+
+def test_a_stream_replaced_before_it_started_counts_as_cancelled(engine: LocalEngine) -> None:
+    unread = engine.generate(ASK, GREEDY)
+    engine.generate(ASK, GREEDY).text()
+    assert list(unread) == []
+    assert unread.stats.stop_reason == "cancelled"
+    assert unread.stats.generated_tokens == 0

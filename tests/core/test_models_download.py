@@ -79,7 +79,7 @@ def test_full_download_verified_and_registered(tmp_path, server, variant_model) 
     assert [r.path for r in server.requests[:2]] == [ROUTE, "/cdn" + ROUTE]
 
 
-@pytest.mark.parametrize("drops", [[1 * MB], [100 * MB], [-1], [1 * MB, 100 * MB, -1]])
+@pytest.mark.parametrize("drops", [[-1], [1 * MB, 100 * MB, -1]])
 def test_dropped_connections_resume_to_the_right_sha256(tmp_path, server, variant_model, drops):
     path, sha = variant_model
     size = path.stat().st_size

@@ -94,7 +94,10 @@ def test_estimate_matches_the_measured_memory_of_the_real_engine(
 ) -> None:
     proc = subprocess.run(
         [sys.executable, "-c", MEASURE, str(model_path), str(n_ctx)],
-        capture_output=True, text=True, timeout=240, check=False,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     rss = json.loads(proc.stdout.strip().splitlines()[-1])

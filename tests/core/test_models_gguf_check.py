@@ -16,8 +16,13 @@ from app.core.errors import ModelError
 from app.core.models.gguf_check import check_gguf, format_params
 
 
-def write_gguf(path: Path, arch: str = "llama", tensors: int = 1, chat_template: str | None = None,
-               extra: dict[str, int] | None = None) -> Path:
+def write_gguf(
+    path: Path,
+    arch: str = "llama",
+    tensors: int = 1,
+    chat_template: str | None = None,
+    extra: dict[str, int] | None = None,
+) -> Path:
     """A tiny but well-formed GGUF written by the reference writer."""
     writer = GGUFWriter(path, arch)
     writer.add_name("tiny")
@@ -120,9 +125,7 @@ def test_old_ggml_and_zip_files_are_named(tmp_path: Path) -> None:
     assert "ZIP or PyTorch" in refused(archive)
 
 
-@pytest.mark.parametrize(
-    ("tensors", "kvs"), [(2**60, 0), (0, 2**63), (10**6, 10**6), (5000, 5000)]
-)
+@pytest.mark.parametrize(("tensors", "kvs"), [(2**60, 0), (0, 2**63), (10**6, 10**6), (5000, 5000)])
 def test_absurd_counts(tmp_path: Path, tensors: int, kvs: int) -> None:
     path = tmp_path / "absurd.gguf"
     path.write_bytes(header_bytes(tensors=tensors, kvs=kvs) + bytes(1000))
@@ -181,7 +184,12 @@ def test_folder_and_missing_file(tmp_path: Path) -> None:
         check_gguf(tmp_path / "nowhere.gguf")
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=200,
+    deadline=None,
+    database=None,  # nothing written into the checkout
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 @given(junk=st.binary(min_size=0, max_size=600), version=st.sampled_from([2, 3]))
 def test_random_headers_never_crash(tmp_path: Path, junk: bytes, version: int) -> None:
     path = tmp_path / "fuzz.gguf"
@@ -190,7 +198,12 @@ def test_random_headers_never_crash(tmp_path: Path, junk: bytes, version: int) -
         check_gguf(path)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 @given(cut=st.integers(min_value=1, max_value=4096))
 def test_every_cut_of_a_valid_file_is_refused(tmp_path: Path, cut: int) -> None:
     source = tmp_path / "whole.gguf"

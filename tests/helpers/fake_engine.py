@@ -34,13 +34,20 @@ def split_pieces(text: str, size: int = 4) -> list[str]:
 
 
 class FakeStream:
-    def __init__(self, engine: FakeEngine, pieces: list[str], cancel: CancelToken | None,
-                 prompt_tokens: int, max_tokens: int) -> None:
+    def __init__(
+        self,
+        engine: FakeEngine,
+        pieces: list[str],
+        cancel: CancelToken | None,
+        prompt_tokens: int,
+        max_tokens: int,
+    ) -> None:
         self._engine = engine
         self._pieces = pieces
         self._cancel = cancel or CancelToken()
-        self.stats = GenerationStats(prompt_tokens=prompt_tokens,
-                                     prompt_tokens_evaluated=prompt_tokens)
+        self.stats = GenerationStats(
+            prompt_tokens=prompt_tokens, prompt_tokens_evaluated=prompt_tokens
+        )
         self._max_tokens = max_tokens
 
     def __iter__(self) -> Iterator[str]:
@@ -78,9 +85,14 @@ class FakeStream:
 class FakeEngine:
     """Implements `app.core.backend.Backend` with scripted replies."""
 
-    def __init__(self, replies: Sequence[str] | None = None, piece_size: int = 4,
-                 delay_s: float = 0.0, hold_after: int | None = None,
-                 load_delay_s: float = 0.0) -> None:
+    def __init__(
+        self,
+        replies: Sequence[str] | None = None,
+        piece_size: int = 4,
+        delay_s: float = 0.0,
+        hold_after: int | None = None,
+        load_delay_s: float = 0.0,
+    ) -> None:
         self.replies = list(replies or [DEFAULT_REPLY])
         self.piece_size = piece_size
         self.delay_s = delay_s
@@ -103,9 +115,16 @@ class FakeEngine:
         if self.load_delay_s:
             time.sleep(self.load_delay_s)
         self._info = ModelInfo(
-            path=str(path), name="Fake Model 1B", sha256="f" * 64, architecture="fake",
-            n_ctx_train=8192, n_ctx=options.context_size, n_params=1_000_000_000,
-            size_bytes=1 << 30, chat_template_source="builtin:fake", gpu_layers=0,
+            path=str(path),
+            name="Fake Model 1B",
+            sha256="f" * 64,
+            architecture="fake",
+            n_ctx_train=8192,
+            n_ctx=options.context_size,
+            n_params=1_000_000_000,
+            size_bytes=1 << 30,
+            chat_template_source="builtin:fake",
+            gpu_layers=0,
             threads=options.threads or 2,
         )
         return self._info
@@ -119,12 +138,17 @@ class FakeEngine:
     def release(self) -> None:
         self.released.set()
 
-    def generate(self, messages: Sequence[ChatMessage], params: GenerationParams,
-                 cancel: CancelToken | None = None) -> FakeStream:
+    def generate(
+        self,
+        messages: Sequence[ChatMessage],
+        params: GenerationParams,
+        cancel: CancelToken | None = None,
+    ) -> FakeStream:
         self.threads.add(threading.current_thread().name)
         self.calls.append(list(messages))
         self.params.append(params)
         reply = self.replies[min(len(self.calls) - 1, len(self.replies) - 1)]
         prompt_tokens = sum(self.count_tokens(m.content) for m in messages)
-        return FakeStream(self, split_pieces(reply, self.piece_size), cancel, prompt_tokens,
-                          params.max_tokens)
+        return FakeStream(
+            self, split_pieces(reply, self.piece_size), cancel, prompt_tokens, params.max_tokens
+        )

@@ -34,9 +34,17 @@ class FakeSummaryEngine:
         self.holding = threading.Event()
         self.released = threading.Event()
         self._info = ModelInfo(
-            path="fake.gguf", name="Fake summariser", sha256="0" * 64, architecture="fake",
-            n_ctx_train=n_ctx, n_ctx=n_ctx, n_params=0, size_bytes=0,
-            chat_template_source="completion", gpu_layers=0, threads=1,
+            path="fake.gguf",
+            name="Fake summariser",
+            sha256="0" * 64,
+            architecture="fake",
+            n_ctx_train=n_ctx,
+            n_ctx=n_ctx,
+            n_params=0,
+            size_bytes=0,
+            chat_template_source="completion",
+            gpu_layers=0,
+            threads=1,
         )
 
     @property
@@ -72,8 +80,14 @@ class FakeSummaryEngine:
 
 
 class FakeCompletion:
-    def __init__(self, engine: FakeSummaryEngine, prompt: str, params: GenerationParams,
-                 cancel: CancelToken, hold: bool) -> None:
+    def __init__(
+        self,
+        engine: FakeSummaryEngine,
+        prompt: str,
+        params: GenerationParams,
+        cancel: CancelToken,
+        hold: bool,
+    ) -> None:
         self._engine = engine
         self._params = params
         self._cancel = cancel

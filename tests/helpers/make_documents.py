@@ -156,8 +156,7 @@ def make_eml(path: Path, subject: str, body: str, html: bool = False) -> Path:
         message.set_content("<html><body><p>" + body + "</p></body></html>", subtype="html")
     else:
         message.set_content(body)
-    message.add_attachment(b"%PDF-1.4", maintype="application", subtype="pdf",
-                           filename="annex.pdf")
+    message.add_attachment(b"%PDF-1.4", maintype="application", subtype="pdf", filename="annex.pdf")
     path.write_bytes(bytes(message))
     return path
 

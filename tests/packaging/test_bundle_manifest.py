@@ -93,9 +93,13 @@ def test_ggml_cpu_variants_are_collected_from_both_install_places(tmp_path: Path
     site = tmp_path / "site-packages"
     (site / "llama_cpp" / "lib").mkdir(parents=True)
     (site / "bin").mkdir()
-    for name in ("bin/libggml-cpu-x64.so", "bin/libggml-cpu-haswell.so",
-                 "llama_cpp/lib/libggml-cpu-skylakex.so", "llama_cpp/lib/libggml-base.so",
-                 "bin/llama-cli"):
+    for name in (
+        "bin/libggml-cpu-x64.so",
+        "bin/libggml-cpu-haswell.so",
+        "llama_cpp/lib/libggml-cpu-skylakex.so",
+        "llama_cpp/lib/libggml-base.so",
+        "bin/llama-cli",
+    ):
         (site / name).write_bytes(b"\x7fELF")
     found = {Path(src).name: dest for src, dest in manifest.ggml_cpu_variants(site)}
     assert found == {
@@ -115,7 +119,9 @@ def test_only_the_shipped_languages_of_qt_translations_are_kept() -> None:
 
 def _calls(name: str) -> list[ast.Call]:
     tree = ast.parse(SPEC.read_text(encoding="utf-8"))
-    return [n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "id", "") == name]
+    return [
+        n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "id", "") == name
+    ]
 
 
 def _kw(call: ast.Call, key: str) -> object:
@@ -132,9 +138,16 @@ def test_spec_builds_a_windowed_gui_and_a_console_cli_in_one_folder() -> None:
 
 def test_spec_uses_the_manifest_the_runtime_hook_and_the_entry_point() -> None:
     text = SPEC.read_text(encoding="utf-8")
-    for needed in ("manifest.data_files", "manifest.ggml_cpu_variants", "manifest.HIDDEN_IMPORTS",
-                   "manifest.EXCLUDES", "manifest.keep_data", "rthook_ggml_backends.py",
-                   "enclave_entry.py", 'collect_submodules("app")'):
+    for needed in (
+        "manifest.data_files",
+        "manifest.ggml_cpu_variants",
+        "manifest.HIDDEN_IMPORTS",
+        "manifest.EXCLUDES",
+        "manifest.keep_data",
+        "rthook_ggml_backends.py",
+        "enclave_entry.py",
+        'collect_submodules("app")',
+    ):
         assert needed in text, needed
     for script in ("rthook_ggml_backends.py", "enclave_entry.py"):
         path = ROOT / "packaging" / "pyinstaller" / script

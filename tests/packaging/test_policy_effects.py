@@ -147,7 +147,9 @@ def test_allowlist_refuses_a_model_not_on_it(
     data_dir: Path, model_path: Path, write_policy
 ) -> None:
     policy = write_policy(f'[models]\nallowlist_sha256 = ["{OTHER_SHA256}"]\n')
-    chat = enclave("chat", "-m", model_path, "--max-tokens", "2", "Hi", data_dir=data_dir, policy=policy)
+    chat = enclave(
+        "chat", "-m", model_path, "--max-tokens", "2", "Hi", data_dir=data_dir, policy=policy
+    )
     assert_one_clear_line(chat, code=3)
     result, report = _self_test(data_dir, policy)
     assert result.code == 1
@@ -156,7 +158,9 @@ def test_allowlist_refuses_a_model_not_on_it(
 
 def test_allowlist_lets_a_listed_model_run(data_dir: Path, model_path: Path, write_policy) -> None:
     policy = write_policy(f'[models]\nallowlist_sha256 = ["{DEFAULT_MODEL_SHA256}"]\n')
-    chat = enclave("chat", "-m", model_path, "--max-tokens", "2", "Hi", data_dir=data_dir, policy=policy)
+    chat = enclave(
+        "chat", "-m", model_path, "--max-tokens", "2", "Hi", data_dir=data_dir, policy=policy
+    )
     assert chat.code == 0, chat.err
 
 
@@ -176,7 +180,9 @@ def test_default_model_from_the_policy_is_loaded(
     tmp_path: Path, office_model: Path, write_policy
 ) -> None:
     data = tmp_path / "data"
-    policy = write_policy(f'[models]\ndirectory = "{office_model.parent}"\ndefault = "office.gguf"\n')
+    policy = write_policy(
+        f'[models]\ndirectory = "{office_model.parent}"\ndefault = "office.gguf"\n'
+    )
     result, report = _self_test(data, policy)
     assert result.code == 0, result.out + result.err
     assert report["model"]["path"] == str(office_model)
@@ -224,7 +230,9 @@ def test_retention_purges_old_conversations_at_start(data_dir: Path, write_polic
 def test_policy_values_replace_the_users_settings(data_dir: Path, write_policy) -> None:
     (data_dir / "settings.json").write_text(json.dumps({"temperature": 1.7}), encoding="utf-8")
     policy = write_policy('[settings]\nlocked = ["temperature"]\ntemperature = 0.125\n')
-    chat = enclave("chat", "--max-tokens", "2", "--seed", "1", "Hi", data_dir=data_dir, policy=policy)
+    chat = enclave(
+        "chat", "--max-tokens", "2", "--seed", "1", "Hi", data_dir=data_dir, policy=policy
+    )
     assert chat.code == 0, chat.err
     reply = _messages(data_dir)[-1]
     assert json.loads(reply["params"])["temperature"] == pytest.approx(0.125)
@@ -233,14 +241,14 @@ def test_policy_values_replace_the_users_settings(data_dir: Path, write_policy) 
 def test_locked_settings_refuse_command_line_overrides(
     data_dir: Path, model_path: Path, write_policy
 ) -> None:
-    policy = write_policy(
-        '[settings]\nlocked = ["temperature", "model"]\ntemperature = 0.125\n'
+    policy = write_policy('[settings]\nlocked = ["temperature", "model"]\ntemperature = 0.125\n')
+    hot = enclave(
+        "chat", "--temperature", "1.5", "--max-tokens", "2", "Hi", data_dir=data_dir, policy=policy
     )
-    hot = enclave("chat", "--temperature", "1.5", "--max-tokens", "2", "Hi",
-                  data_dir=data_dir, policy=policy)
     assert_one_clear_line(hot, code=3)
-    other = enclave("chat", "-m", model_path, "--max-tokens", "2", "Hi",
-                    data_dir=data_dir, policy=policy)
+    other = enclave(
+        "chat", "-m", model_path, "--max-tokens", "2", "Hi", data_dir=data_dir, policy=policy
+    )
     assert_one_clear_line(other, code=3)
 
 

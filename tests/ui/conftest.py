@@ -16,7 +16,6 @@ from PySide6.QtCore import QThread
 from app.runtime import Runtime
 from tests.helpers.fake_engine import FakeEngine
 
-
 # Noise from the headless "offscreen" platform plugin, not from Enclave: it cannot pass a
 # window's minimum size to a window system because it has none.
 OFFSCREEN_NOISE = r"This plugin does not support propagateSizeHints\(\)"

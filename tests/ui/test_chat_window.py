@@ -15,8 +15,9 @@ def test_prompt_streams_text_on_screen_and_is_stored(qtbot, runtime):
     send(qtbot, window, "How do I sort a list?", wait=False)
 
     # Mid-answer: part of the reply is on screen and already written to the database.
-    qtbot.waitUntil(lambda: engine.holding.is_set() and any(assistant_texts(window)),
-                    timeout=WAIT_MS)
+    qtbot.waitUntil(
+        lambda: engine.holding.is_set() and any(assistant_texts(window)), timeout=WAIT_MS
+    )
     partial = assistant_texts(window)[0]
     assert 0 < len(partial) < len(DEFAULT_REPLY)
     assert DEFAULT_REPLY.startswith(partial)
@@ -56,7 +57,7 @@ def test_stop_mid_answer_keeps_the_partial_answer_as_cancelled(qtbot, runtime):
     assert stats.stop_reason == "cancelled" and stats.generated_tokens == 5
     stored = window.store.get_message(message_id)
     assert stored.status == "cancelled"
-    assert stored.content == "".join(DEFAULT_REPLY[i:i + 4] for i in range(0, 20, 4))
+    assert stored.content == "".join(DEFAULT_REPLY[i : i + 4] for i in range(0, 20, 4))
     widget = window.chat_view.widget_for(message_id)
     qtbot.waitUntil(lambda: widget.status_label.isVisible(), timeout=WAIT_MS)
     assert widget.status_label.text() == "Stopped."
@@ -106,12 +107,11 @@ def test_edit_and_resend_makes_a_branch_and_keeps_the_old_one(qtbot, runtime):
     with qtbot.waitSignal(window.controller.replyFinished, timeout=WAIT_MS):
         qtbot.mouseClick(user.save_edit_button, Qt.MouseButton.LeftButton)
     conv = window.controller.conversation_id
-    qtbot.waitUntil(lambda: assistant_texts(window) == ["Lyon is the third city."],
-                    timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: assistant_texts(window) == ["Lyon is the third city."], timeout=WAIT_MS)
     path = window.store.active_path(conv)
     assert [m.content for m in path] == ["Third city of France?", "Lyon is the third city."]
     versions = window.store.siblings(path[0].id)
-    assert [m.id for m in versions][0] == old_user_id and len(versions) == 2
+    assert versions[0].id == old_user_id and len(versions) == 2
     assert engine.calls[-1][-1].content == "Third city of France?"
     assert all(m.content != "Paris." for m in engine.calls[-1])  # the new branch only
 
@@ -128,7 +128,10 @@ def test_follow_up_sends_the_history(qtbot, runtime):
     send(qtbot, window, "Hi")
     send(qtbot, window, "How are you?")
     assert [(m.role, m.content) for m in engine.calls[-1]] == [
-        ("user", "Hi"), ("assistant", "Hello!"), ("user", "How are you?")]
+        ("user", "Hi"),
+        ("assistant", "Hello!"),
+        ("user", "How are you?"),
+    ]
     assert len(window.sidebar.visible_ids()) == 1
 
 

@@ -18,6 +18,7 @@ def test_jobs_run_in_order_off_the_gui_thread(qtbot, worker):
         def fn(engine, cancel, progress):
             seen.append((n, threading.current_thread().name))
             return n * 10
+
         return fn
 
     jobs = [worker.submit(make(n), kind="test") for n in range(3)]

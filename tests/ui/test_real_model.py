@@ -12,8 +12,9 @@ SLOW_MS = 180_000
 
 
 def test_the_real_model_streams_an_answer_into_the_window(qtbot, runtime, model_path):
-    runtime.settings.update(model=str(model_path), max_tokens=24, context_size=1024, threads=2,
-                            temperature=0.0)
+    runtime.settings.update(
+        model=str(model_path), max_tokens=24, context_size=1024, threads=2, temperature=0.0
+    )
     window = make_window(qtbot, runtime, backend=None, timeout=SLOW_MS)
     assert window.worker.model_info.sha256 == DEFAULT_MODEL_SHA256
     assert window.welcome.demo_note.isVisibleTo(window.welcome)  # honest about the demo model

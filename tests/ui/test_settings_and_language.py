@@ -29,7 +29,7 @@ def test_switching_to_french_changes_the_visible_labels(qtbot, runtime):
     qtbot.waitUntil(lambda: window.composer.send_button.text() == "Envoyer", timeout=5000)
     assert window.actions_.file_menu.title() == "&Fichier"
     assert window.sidebar.new_button.text() == "+  Nouvelle discussion"
-    assert window.sidebar.search.placeholderText() == "Rechercher dans les conversations"
+    assert window.sidebar.search.placeholderText() == "Rechercher partout"
     assert window.welcome.privacy.text().startswith("Enclave fait fonctionner")
     assert runtime.settings.current.language == "fr"
 
@@ -50,8 +50,9 @@ def test_french_labels_on_messages_and_code_blocks(qtbot, runtime):
 
 def test_a_policy_locked_setting_is_disabled_with_the_reason(qtbot, tmp_path: Path):
     policy = tmp_path / "policy.toml"
-    policy.write_text('[settings]\nlocked = ["temperature", "language"]\ntemperature = 0.2\n',
-                      encoding="utf-8")
+    policy.write_text(
+        '[settings]\nlocked = ["temperature", "language"]\ntemperature = 0.2\n', encoding="utf-8"
+    )
     runtime = Runtime.create(tmp_path / "data", policy)
     dialog = SettingsDialog(runtime, [])
     qtbot.addWidget(dialog)

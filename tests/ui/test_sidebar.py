@@ -50,14 +50,18 @@ def test_search_filters_the_sidebar_by_message_text(qtbot, runtime):
 def test_clicking_a_conversation_shows_it(qtbot, runtime):
     ids = _seed(runtime)
     window = make_window(qtbot, runtime, FakeEngine(), load=False)
-    row = next(i for i in range(window.sidebar.list.count())
-               if window.sidebar.list.item(i).data(Qt.ItemDataRole.UserRole) == ids["Trip"])
+    row = next(
+        i
+        for i in range(window.sidebar.list.count())
+        if window.sidebar.list.item(i).data(Qt.ItemDataRole.UserRole) == ids["Trip"]
+    )
     rect = window.sidebar.list.visualItemRect(window.sidebar.list.item(row))
-    qtbot.mouseClick(window.sidebar.list.viewport(), Qt.MouseButton.LeftButton,
-                     pos=rect.center())
+    qtbot.mouseClick(window.sidebar.list.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     assert window.controller.conversation_id == ids["Trip"]
     assert [w.text() for w in window.chat_view.message_widgets] == [
-        "Plan a weekend in Lisbon", "Visit Belém and eat pastéis de nata."]
+        "Plan a weekend in Lisbon",
+        "Visit Belém and eat pastéis de nata.",
+    ]
     assert window.title_label.text() == "Trip"
 
 
@@ -79,8 +83,7 @@ def test_rename_pin_and_delete_survive_a_restart(qtbot, runtime):
     assert window.sidebar.visible_ids()[0] == first  # pinned first
     window.close()
 
-    again = make_window(qtbot, Runtime.create(runtime.paths.data_dir), FakeEngine(),
-                        load=False)
+    again = make_window(qtbot, Runtime.create(runtime.paths.data_dir), FakeEngine(), load=False)
     assert again.sidebar.visible_ids() == [first, third]
     assert again.sidebar.list.item(0).text() == "Pinned"
     assert "Renamed chat" in again.sidebar.list.item(1).text()

@@ -35,8 +35,12 @@ def test_a_second_launch_exits_without_opening_the_database(qtbot, tmp_path: Pat
     assert running.claim()
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     with qtbot.waitSignal(running.activationRequested, timeout=30_000):
-        process = subprocess.Popen([sys.executable, "-m", "app", "--data-dir", str(data)],
-                                   cwd=ROOT, env=env, stderr=subprocess.PIPE)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "app", "--data-dir", str(data)],
+            cwd=ROOT,
+            env=env,
+            stderr=subprocess.PIPE,
+        )
     assert process.wait(timeout=30) == 0, process.stderr.read().decode()
     process.stderr.close()
     assert not (data / "enclave.sqlite3").exists()
@@ -84,3 +88,26 @@ def _strings(value: object) -> list[str]:
     if isinstance(value, list):
         return [s for item in value for s in _strings(item)]
     return []
+
+
+def test_enclave_opens_its_window_and_closes_cleanly(tmp_path: Path):
+    """The real entry point (`python -m app`), as a desktop launcher runs it."""
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "settings.json").write_text(
+        json.dumps({"model": str(tmp_path / "none.gguf")}), encoding="utf-8"
+    )
+    report = tmp_path / "usable.txt"
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "ENCLAVE_STARTUP_REPORT": str(report)}
+    result = subprocess.run(
+        [sys.executable, "-m", "app", "--data-dir", str(data)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert report.read_text(encoding="utf-8").split()[1] == "1"  # the window was visible
+    assert (data / "enclave.sqlite3").exists()  # the history was opened
+    assert "Traceback" not in result.stderr

@@ -12,6 +12,7 @@ summarised so far are returned in a `Summary` marked `cancelled`.
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 from collections.abc import Callable
@@ -115,8 +116,10 @@ class _Run:
 
     # -- the plan ---------------------------------------------------------------------------
     def run(self) -> Summary:
+        # Both plans below count the same paragraphs: tokenize each one once.
+        count = functools.lru_cache(maxsize=None)(self.backend.count_tokens)
         single_budget = self._budget(self.prompts.single, self.reduce_tokens)
-        whole = chunk_pages(self.doc.pages, self.backend.count_tokens, single_budget)
+        whole = chunk_pages(self.doc.pages, count, single_budget)
         if len(whole) == 1:
             self._single(whole[0])
         else:
@@ -124,7 +127,7 @@ class _Run:
             map_budget = self._budget(self.prompts.map, self.map_tokens)
             if self.options.chunk_tokens:
                 map_budget = min(map_budget, self.options.chunk_tokens)
-            chunks = chunk_pages(self.doc.pages, self.backend.count_tokens, map_budget)
+            chunks = chunk_pages(self.doc.pages, count, map_budget)
             self._map(chunks)
             if not self.cancel.cancelled:
                 self._reduce()

@@ -132,7 +132,8 @@ class ModelManager:
     ) -> Added:
         """Check, hash, copy or link, and register a local .gguf file."""
         source = Path(source).expanduser()
-        existing = next((m for m in self.installed(refresh=False) if _same(m.path, source)), None)
+        # Up to date first: the file may be the bundled model, or one put in the folder by hand.
+        existing = next((m for m in self.installed() if _same(m.path, source)), None)
         if existing is not None:
             check_gguf(source)
             return Added(existing, True)

@@ -30,6 +30,10 @@ _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 SIDECAR_MAX_BYTES = 4096
 
 
+class UnverifiedDownload(DownloadError):
+    """No sha256 is known for the file: the user must give one or accept an unchecked file."""
+
+
 @dataclass(frozen=True)
 class PullPlan:
     url: str  # what is fetched (after the mirror rule)
@@ -97,7 +101,7 @@ def plan_pull(
     if expected is None:
         expected, origin, size = _published_sha256(url, policy, timeout_s)
     if expected is None and not allow_unverified:
-        raise DownloadError(
+        raise UnverifiedDownload(
             f"{urlparse(url).hostname} publishes no sha256 for {file_name}, so Enclave cannot "
             f"check the file; give the checksum from a trusted source with --sha256 HEX, or "
             f"accept an unverified download explicitly with --allow-unverified."

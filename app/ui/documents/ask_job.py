@@ -18,8 +18,14 @@ from app.core.types import CancelToken, GenerationParams
 from app.ui.chat_jobs import ChatResult
 
 
-def answer_job(store, conversation_id: int, question: str, params: GenerationParams,
-               writer: StreamWriter, message_id: int):
+def answer_job(
+    store,
+    conversation_id: int,
+    question: str,
+    params: GenerationParams,
+    writer: StreamWriter,
+    message_id: int,
+):
     def run(engine: Backend, cancel: CancelToken, progress: Callable[[object], None]):
         def on_piece(piece: object) -> None:
             if isinstance(piece, str):

@@ -8,9 +8,13 @@ is a `DocumentError` with a message for the user; the file itself is never modif
 from __future__ import annotations
 
 import hashlib
+import logging
 import zipfile
+import zlib
 from collections.abc import Callable
 from pathlib import Path
+
+import pypdfium2 as pdfium
 
 from app.core.documents.extract.docx import extract_docx
 from app.core.documents.extract.eml import extract_eml
@@ -72,6 +76,13 @@ _ZIP_MAIN_PART = {
     "xl/workbook.xml": "xlsx",
     "ppt/presentation.xml": "pptx",
 }
+# What the parsing libraries raise on a damaged file, wherever in the file the damage lies (a
+# member's CRC, a page tree, an attribute name in the XML): one clear DocumentError instead.
+_DAMAGED = (
+    zipfile.BadZipFile, zlib.error, EOFError, OSError, LookupError, ValueError, TypeError,
+    AttributeError, SyntaxError, RecursionError, pdfium.PdfiumError,
+)  # fmt: skip
+_log = logging.getLogger(__name__)
 _OLD_OFFICE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _SUPPORTED_TEXT = (
     "PDF, Word, OpenDocument, RTF, text, Markdown, HTML, CSV, Excel, PowerPoint, e-mail"
@@ -86,7 +97,16 @@ def extract(
     limits = limits or DocumentLimits()
     size = check_file(path, limits)
     fmt = sniff_format(path)
-    result = extract_pdf(path, limits, password) if fmt == "pdf" else READERS[fmt](path, limits)
+    try:
+        result = extract_pdf(path, limits, password) if fmt == "pdf" else READERS[fmt](path, limits)
+    except DocumentError:
+        raise
+    except _DAMAGED as exc:
+        _log.info("Reading a %s document failed: %s", fmt, type(exc).__name__)
+        raise DocumentError(
+            f"{path.name}: the file is damaged and cannot be read ({type(exc).__name__}); open "
+            f"it in its program and save it again."
+        ) from None
     if not any(page.text.strip() for page in result.pages):
         raise DocumentError(f"{path.name}: the document contains no text to summarise.")
     text_sample = "\n".join(p.text for p in result.pages[:20])

@@ -21,12 +21,13 @@ _NO_LIMIT = 10**12
 def extract_docx(path: Path, limits: DocumentLimits) -> Extracted:
     check_zip(path, limits, "Word")
     import docx  # imported here: a second or so at start-up the CLI does not need otherwise
-    from docx.opc.exceptions import PackageNotFoundError
+    from docx.exceptions import PythonDocxError
+    from docx.opc.exceptions import OpcError
 
     try:
         document = docx.Document(str(path))
         blocks = list(_blocks(document))
-    except (PackageNotFoundError, KeyError, ValueError, SyntaxError, AttributeError) as exc:
+    except (OpcError, PythonDocxError, KeyError, ValueError, SyntaxError, AttributeError) as exc:
         raise DocumentError(
             f"{path.name}: the Word file is damaged or not a real .docx ({type(exc).__name__}); "
             f"open it in a word processor and save it again."

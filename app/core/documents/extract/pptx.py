@@ -13,7 +13,7 @@ from app.core.errors import DocumentError
 def extract_pptx(path: Path, limits: DocumentLimits) -> Extracted:
     check_zip(path, limits, "PowerPoint")
     from pptx import Presentation  # imported here: only needed for slides
-    from pptx.exc import PackageNotFoundError
+    from pptx.exc import PythonPptxError
 
     try:
         deck = Presentation(str(path))
@@ -24,7 +24,7 @@ def extract_pptx(path: Path, limits: DocumentLimits) -> Extracted:
             text = _slide_text(slide)
             if text:
                 pages.append(Page(number, text))
-    except (PackageNotFoundError, KeyError, ValueError, SyntaxError, AttributeError) as exc:
+    except (PythonPptxError, KeyError, ValueError, SyntaxError, AttributeError) as exc:
         raise DocumentError(
             f"{path.name}: the PowerPoint file is damaged or not a real .pptx "
             f"({type(exc).__name__}); open it in a presentation program and save it again."
