@@ -182,7 +182,7 @@ def gguf_template(source: str, *, bos_token: str = "", eos_token: str = "") -> C
     """A template from a GGUF's `tokenizer.chat_template`, compiled in the sandbox."""
     try:
         compiled = _sandbox().from_string(source)
-    except TemplateError as exc:
+    except (TemplateError, RecursionError, MemoryError) as exc:
         raise ChatTemplateError(
             f"The model's built-in chat template is invalid ({exc}); choose a template family "
             f"in the settings to use this model."
@@ -214,7 +214,8 @@ def gguf_template(source: str, *, bos_token: str = "", eos_token: str = "") -> C
             raise ChatTemplateError(
                 f"The model's chat template refused the conversation: {exc}"
             ) from exc
-        except (TemplateError, TypeError, ValueError, AttributeError, KeyError) as exc:
+        except (TemplateError, TypeError, ValueError, AttributeError, LookupError,
+                ArithmeticError, RecursionError, MemoryError) as exc:  # fmt: skip
             raise ChatTemplateError(
                 f"The model's built-in chat template failed ({type(exc).__name__}: {exc}); "
                 f"choose a template family in the settings to use this model."

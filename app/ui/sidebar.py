@@ -71,7 +71,7 @@ class Sidebar(QFrame):
         layout.addWidget(self.new_button)
         layout.addWidget(self.search)
         layout.addWidget(self.list, 1)
-        layout.addWidget(self.empty_label)
+        layout.addWidget(self.empty_label, 1, Qt.AlignmentFlag.AlignTop)
         layout.addWidget(self._undo_bar())
         self.retranslate()
 
@@ -119,6 +119,7 @@ class Sidebar(QFrame):
             else self.tr("Your conversations will appear here.")
         )
         self.empty_label.setVisible(not conversations)
+        self.list.setVisible(bool(conversations))
 
     def _snippets(self, query: str) -> dict[int, str]:
         found: dict[int, str] = {}

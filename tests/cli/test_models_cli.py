@@ -189,3 +189,10 @@ def test_catalog_lists_verified_and_unverified(tmp_path: Path) -> None:
     assert data["downloads_allowed"] is True
     verified = {m["id"]: m["verified"] for m in data["models"]}
     assert verified["gemma-3-270m"] is True and verified["qwen2.5-7b-instruct"] is False
+
+
+def test_a_malformed_sha256_is_a_usage_error(tmp_path: Path) -> None:
+    result = enclave(
+        "models", "pull", "qwen2.5-1.5b-instruct", "--sha256", "xyz", data_dir=tmp_path / "data"
+    )
+    assert result.code == 2 and "is not a sha256" in result.err

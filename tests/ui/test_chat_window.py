@@ -160,3 +160,59 @@ def test_history_is_usable_while_the_model_loads(qtbot, runtime):
     window.show_conversation(conv.id)
     assert [w.text() for w in window.chat_view.message_widgets] == ["an old question"]
     qtbot.waitUntil(lambda: window.worker.model_info is not None, timeout=WAIT_MS)
+
+
+def test_a_long_conversation_shows_its_last_page_and_loads_older_on_demand(qtbot, runtime):
+    from datetime import UTC, datetime
+
+    from app.core.store.records import ImportedConversation, ImportedMessage
+    from app.ui.chat_view import PAGE
+
+    now = datetime.now(UTC)
+    messages = tuple(
+        ImportedMessage(
+            key=i,
+            parent_key=i - 1 if i else None,
+            role="user" if i % 2 == 0 else "assistant",
+            content=f"message number {i}",
+            status="complete",
+            model_name=None,
+            model_sha256=None,
+            params=None,
+            prompt_tokens=None,
+            generated_tokens=None,
+            time_to_first_token_s=None,
+            tokens_per_s=None,
+            stats=None,
+            created_at=now,
+            updated_at=now,
+        )
+        for i in range(2000)
+    )
+    store = runtime.open_store()
+    conv = store.import_conversation(
+        ImportedConversation(
+            title="Very long",
+            title_is_auto=False,
+            system_prompt="",
+            model=None,
+            pinned=False,
+            created_at=now,
+            updated_at=now,
+            messages=messages,
+            active_leaf_key=1999,
+        )
+    )
+    store.close()
+    window = make_window(qtbot, runtime, FakeEngine(replies=["the newest answer"]))
+    window.show_conversation(conv.id)
+    view = window.chat_view
+    shown = [w.text() for w in view.message_widgets]
+    assert len(shown) == PAGE and shown[-1] == "message number 1999"
+    assert view.earlier_button.isVisible()
+    qtbot.mouseClick(view.earlier_button, Qt.MouseButton.LeftButton)
+    assert len(view.message_widgets) == 2 * PAGE
+    assert view.message_widgets[0].text() == f"message number {2000 - 2 * PAGE}"
+    send(qtbot, window, "one more")  # the widgets already there are kept, not rebuilt
+    assert [w.text() for w in view.message_widgets[-2:]] == ["one more", "the newest answer"]
+    assert len(view.message_widgets) == 2 * PAGE + 2

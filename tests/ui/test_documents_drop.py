@@ -55,6 +55,8 @@ def test_drop_summarises_with_progress_and_stores_the_result(qtbot, runtime, tmp
     engine = FakeSummaryEngine(n_ctx=256)
     window = make_window(qtbot, runtime, engine)
     controller = window.drop_controller
+    assert controller.summarise_action in window.actions_.file_menu.actions()
+    assert controller.summarise_action.text() == "Summarise a document…"
     shown: list[str] = []
     controller.summaryProgress.connect(
         lambda _e: shown.append(controller.panel.status_label.text())

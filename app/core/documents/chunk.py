@@ -107,7 +107,7 @@ def _sentences(paragraph: str) -> list[str]:
 
 def _cut(text: str, tokens: int, max_tokens: int) -> Iterator[str]:
     """Cut at spaces into pieces of about 80% of the budget (token density is not uniform)."""
-    chars_per_piece = max(16, int(len(text) * max_tokens * 0.8 / max(tokens, 1)))
+    chars_per_piece = max(1, int(len(text) * max_tokens * 0.8 / max(tokens, 1)))
     while text:
         if len(text) <= chars_per_piece:
             yield text
