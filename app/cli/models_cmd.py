@@ -19,15 +19,22 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.core.errors import EnclaveError
-from app.core.models.fit import format_bytes
-from app.core.models.manager import Added, Inspection, ModelManager
-from app.core.models.progress import Progress
-from app.core.models.registry import InstalledModel
 from app.core.types import CancelToken
 from app.runtime import Runtime
+
+if TYPE_CHECKING:  # the model modules pull in gguf and numpy: load them only when used
+    from app.core.models.manager import Added, Inspection, ModelManager
+    from app.core.models.progress import Progress
+    from app.core.models.registry import InstalledModel
+
+
+def format_bytes(n: float) -> str:
+    from app.core.models.fit import format_bytes as fmt
+
+    return fmt(n)
 
 EXIT_CANCELLED = 130
 
@@ -79,6 +86,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace, runtime: Runtime) -> int:
+    from app.core.models.manager import ModelManager
+
     manager = ModelManager(runtime)
     action = args.models_action or "list"
     handler = {

@@ -85,7 +85,6 @@ def _gpu_layers(requested: int) -> int:
 def _open_native(
     path: Path, n_ctx: int, threads: int, gpu_layers: int
 ) -> tuple[NativeModel, NativeContext]:
-    init_backend()
     try:
         model = NativeModel(path, gpu_layers)
     except NativeError as exc:
@@ -156,6 +155,7 @@ class LocalEngine:
         if options.threads < 0:
             raise ModelError(f"threads must be 0 (automatic) or more, not {options.threads}.")
         threads = options.threads or default_threads()
+        init_backend()  # before asking llama.cpp which devices it has
         gpu_layers = _gpu_layers(options.gpu_layers)
         sha256 = cached_sha256(path)
         self.unload()

@@ -71,7 +71,7 @@ def test_a_full_disk_leaves_nothing(tmp_path: Path, monkeypatch) -> None:
 
     monkeypatch.setattr(default_model.os, "fsync", no_space)
     models = tmp_path / "models"
-    with pytest.raises(ModelError, match="No space left on device .*MiB needed"):
+    with pytest.raises(ModelError, match=r"No space left on device .*MiB needed"):
         ensure_default_model(models)
     assert list(models.iterdir()) == []
 
