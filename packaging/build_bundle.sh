@@ -67,10 +67,6 @@ ENCLAVE_MODEL_FILE="$model" "$venv/bin/pyinstaller" --noconfirm --clean --log-le
   --distpath "$root/dist" --workpath "$root/build/pyinstaller" installer.spec >&2
 
 bundle="$root/dist/enclave"
-# Wheels cannot hold symlinks, so llama.cpp's libfoo.so, .so.0 and .so.0.x arrive as three
-# identical copies: keep one file and link the other names to it.
-"$python" packaging/dedupe_libs.py "$bundle" >&2
-
 size="$("$python" -c 'import os, sys; print(sum(os.lstat(os.path.join(d, f)).st_size
   for d, _, fs in os.walk(sys.argv[1]) for f in fs))' "$bundle")"
 step "bundle: $bundle, $(( size >> 20 )) MiB ($size bytes)"

@@ -10,6 +10,7 @@ still run (exit 1); Ctrl-C stops at the next token, keeps what was summarised so
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import os
 import signal
@@ -24,6 +25,7 @@ from app.core.types import CancelToken, LoadOptions
 from app.runtime import Runtime
 
 EXIT_OK, EXIT_ERROR, EXIT_CANCELLED = 0, 1, 130
+_PASSWORD_TRIES = 3
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -109,15 +111,32 @@ def run(args: argparse.Namespace, runtime: Runtime) -> int:
 
 
 def _summarise_one(engine, store, path: Path, options, limits, cancel: CancelToken):
+    """One file; an encrypted PDF asks for its password when someone is at the terminal."""
+    from app.core.documents.extract import PasswordRequired
     from app.core.documents.pipeline import summarise_file
 
-    progress = _ProgressLine(path.name)
-    try:
-        return summarise_file(
-            engine, store, path, options=options, limits=limits, cancel=cancel, progress=progress
-        )
-    finally:
-        progress.close()
+    password = None
+    asked = 0
+    while True:
+        progress = _ProgressLine(path.name)
+        try:
+            return summarise_file(
+                engine,
+                store,
+                path,
+                options=options,
+                limits=limits,
+                cancel=cancel,
+                progress=progress,
+                password=password,
+            )
+        except PasswordRequired:
+            if asked == _PASSWORD_TRIES or not sys.stdin.isatty():
+                raise
+            asked += 1
+            password = getpass.getpass(f"Password for {path.name}: ")
+        finally:
+            progress.close()
 
 
 class _ProgressLine:
@@ -136,12 +155,16 @@ class _ProgressLine:
         elif stage == "map":
             text = f"part {min(done + 1, total)} of {total}" if done < total else f"{total} parts"
         elif stage == "reduce":
+            if done and done == total:
+                return  # "done" follows
             text = "merging the parts" + (f" ({done + 1} of {total})" if total > 1 else "")
         elif stage == "single":
+            if done:
+                return  # the "done" line follows at once
             text = "summarising"
         else:
             text = f"done in {time.perf_counter() - self.started:.0f} s"
-        if event.eta_s is not None and stage in ("map", "reduce"):
+        if event.eta_s and event.eta_s >= 1 and stage in ("map", "reduce"):
             text += f" · about {event.eta_s:.0f} s left"
         line = f"{self.name}: {text}"
         if self.tty:

@@ -25,7 +25,22 @@ def _load_ggml_backends() -> None:
     ggml = ctypes.CDLL(str(libggml), mode=getattr(ctypes, "RTLD_GLOBAL", 0))
     ggml.ggml_backend_load_all_from_path.argtypes = [ctypes.c_char_p]
     ggml.ggml_backend_load_all_from_path.restype = None
-    ggml.ggml_backend_load_all_from_path(os.fsencode(lib_dir))
+    ggml.ggml_log_set.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
+    ggml.ggml_log_set.restype = None
+    # ggml announces each backend it loads on stderr; keep only its errors (level 4), so the
+    # command line's output stays as documented. The app installs its own logger later.
+    log_fn = ctypes.CFUNCTYPE(None, ctypes.c_int, ctypes.c_char_p, ctypes.c_void_p)
+
+    def errors_only(level: int, text: bytes | None, _data: object) -> None:
+        if level == 4 and text and sys.stderr is not None:
+            sys.stderr.write(text.decode("utf-8", "replace"))
+
+    quiet = log_fn(errors_only)
+    ggml.ggml_log_set(ctypes.cast(quiet, ctypes.c_void_p), None)
+    try:
+        ggml.ggml_backend_load_all_from_path(os.fsencode(lib_dir))
+    finally:
+        ggml.ggml_log_set(None, None)  # back to ggml's default until the app sets its own
 
 
 _load_ggml_backends()

@@ -354,6 +354,14 @@
         <translation>Résumé de {name} annulé.</translation>
     </message>
     <message>
+        <source>Password needed</source>
+        <translation>Mot de passe requis</translation>
+    </message>
+    <message>
+        <source>{name} is protected by a password. Enter it to read the document:</source>
+        <translation>{name} est protégé par un mot de passe. Saisissez-le pour lire le document :</translation>
+    </message>
+    <message>
         <source>{name} cannot be opened; it may have been moved or deleted.</source>
         <translation>Impossible d&apos;ouvrir {name} ; il a peut-être été déplacé ou supprimé.</translation>
     </message>

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -93,3 +97,47 @@ def test_pdf_to_json_file_in_french(tmp_path: Path, data_dir: Path, env) -> None
     assert set(doc["stats"]) == {"prompt_tokens", "generated_tokens", "model_s", "wall_s"}
     assert doc["stats"]["prompt_tokens"] > 0 and not doc["cancelled"]
     assert "rapport.pdf: part 1 of" in result.err
+
+
+def test_encrypted_pdf_without_a_terminal_explains(tmp_path: Path, data_dir: Path, env) -> None:
+    locked = make.make_pdf(tmp_path / "locked.pdf", ["Salaries"], password="pw")
+    result = enclave("summarize", locked, data_dir=data_dir, env=env)
+    assert result.code == 1 and "Traceback" not in result.err
+    errors = [line for line in result.err.splitlines() if line.startswith("enclave: ")]
+    assert errors == [
+        "enclave: locked.pdf: this PDF is encrypted with a password; open it with the password "
+        "and save an unprotected copy (or print it to PDF), then try again."
+    ]
+
+
+def test_ctrl_c_keeps_the_parts_done_and_exits_130(tmp_path: Path, data_dir: Path, env) -> None:
+    pages = [f"Page {n}. {make.LOREM}" for n in range(1, 13)]
+    pdf = make.make_pdf(tmp_path / "long.pdf", pages)
+    argv = [
+        sys.executable,
+        "-m",
+        "app",
+        "--data-dir",
+        str(data_dir),
+        "summarize",
+        str(pdf),
+        "--max-tokens",
+        "16",
+    ]
+    proc = subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, **env}
+    )
+    seen = []
+    for line in proc.stderr:  # progress lines, one per step (stderr is not a terminal)
+        seen.append(line)
+        if "long.pdf: part 2 of" in line:
+            proc.send_signal(signal.SIGINT)
+            break
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, "".join(seen) + err
+    assert "cancelled; what was summarised so far is saved" in err
+    assert out.startswith("**Summary of long.pdf**") and "**By part**" in out
+    with Store.open(Paths(data_dir).database) as store:
+        reply = store.active_path(1)[-1]
+        assert reply.status == "cancelled" and reply.content == out.rstrip("\n") + "\n"
+        assert store.documents(1)[0].name == "long.pdf"

@@ -137,6 +137,7 @@ def small_engine(model_path: Path) -> Iterator[object]:
     engine.unload()
 
 
+@pytest.mark.model
 def test_real_overflowing_history_keeps_system_prompt_and_new_message(small_engine) -> None:
     system = ChatMessage("system", "You are a terse assistant for lighthouse keepers.")
     history = [system]
@@ -163,6 +164,7 @@ def test_real_overflowing_history_keeps_system_prompt_and_new_message(small_engi
     assert stream.stats.generated_tokens > 0 and reply
 
 
+@pytest.mark.model
 def test_real_oversized_message_is_refused_naming_both_sizes(small_engine) -> None:
     huge = ChatMessage("user", "lighthouse " * 400)
     with pytest.raises(ContextOverflowError) as caught:

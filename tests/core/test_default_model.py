@@ -53,9 +53,7 @@ def test_a_missing_chunk_mid_way_leaves_nothing(tmp_path: Path, monkeypatch) -> 
     assert list(models.iterdir()) == []
 
 
-def test_a_corrupt_chunk_fails_the_checksum_and_leaves_nothing(
-    tmp_path: Path, monkeypatch
-) -> None:
+def test_a_corrupt_chunk_fails_the_checksum_and_leaves_nothing(tmp_path: Path, monkeypatch) -> None:
     bad = tmp_path / "bad.part00"
     bad.write_bytes(package.chunk_paths()[0].read_bytes()[: 1 << 20])
     monkeypatch.setattr(package, "chunk_paths", lambda: [bad])

@@ -127,6 +127,10 @@ def test_degenerate_output_falls_back_to_the_passage() -> None:
     assert summary.overview.startswith("Marker1 word1x0.")
     assert degenerate("") and not degenerate("A normal sentence with words.")
     assert clean("Good start. Cut off mid", ("\nText:",), truncated=True) == "Good start."
+    looping = "Costs rose.\nCosts rose. Staff left.\n## Notes\nStaff left.\nText: ignored"
+    assert clean(looping, ("\nText:",), truncated=False) == "Costs rose. Staff left."
+    listed = "- Roof repaired.\n- Budget\nvoted.\n# Heading\n- Roof repaired."
+    assert clean(listed, (), truncated=False, bullets=True) == "- Roof repaired.\n- Budget voted."
 
 
 def test_pipeline_stores_the_document_even_when_cancelled(tmp_path: Path) -> None:
@@ -181,3 +185,20 @@ def test_search_terms_drop_common_words() -> None:
     assert search_terms("Quel est le budget de la toiture ?") == "budget toiture"
     assert search_terms("the of?") == "the of?"
     assert search_terms("Where's the keeper's key?") == "Where's keeper's key"
+
+
+def test_a_summary_that_fails_leaves_the_document_and_a_failed_reply(tmp_path: Path) -> None:
+    class Unloaded(FakeSummaryEngine):
+        @property
+        def info(self):
+            return None  # no model loaded
+
+    path = make.make_docx(tmp_path / "c.docx", [make.LOREM] * 3)
+    with Store.open(tmp_path / "db.sqlite") as store:
+        with pytest.raises(ModelError, match="No model is loaded"):
+            summarise_file(Unloaded(), store, path)
+        [conversation] = store.list_conversations()
+        assert store.documents(conversation.id)[0].name == "c.docx"
+        request, reply = store.active_path(conversation.id)
+        assert (request.role, reply.role, reply.status) == ("user", "assistant", "failed")
+        assert "No model is loaded" in reply.content

@@ -16,7 +16,9 @@ from PySide6.QtWidgets import QApplication
 
 from app.core.documents.model import Citation
 from app.core.documents.pipeline import SummaryOutcome
+from app.core.documents.summarise import SummaryProgress
 from app.ui.documents.citations import citation_url
+from app.ui.documents.panel import DocumentsPanel
 from app.ui.sidebar import ID_ROLE
 from tests.helpers import make_documents as make
 from tests.helpers.fake_summary_engine import FakeSummaryEngine
@@ -58,6 +60,8 @@ def test_drop_summarises_with_progress_and_stores_the_result(qtbot, runtime, tmp
     assert controller.summarise_action in window.actions_.file_menu.actions()
     assert controller.summarise_action.text() == "Summarise a document…"
     shown: list[str] = []
+    events: list[SummaryProgress] = []
+    controller.summaryProgress.connect(events.append)
     controller.summaryProgress.connect(
         lambda _e: shown.append(controller.panel.status_label.text())
     )
@@ -71,7 +75,7 @@ def test_drop_summarises_with_progress_and_stores_the_result(qtbot, runtime, tmp
     assert total > 2
     assert any(f"Summarising report.pdf: part 1 of {total}" in text for text in shown)
     assert any(f"part {total} of {total}" in text for text in shown)
-    assert any("s left" in text for text in shown)
+    assert any(e.stage == "map" and e.eta_s is not None for e in events)  # an ETA is given
     assert "is ready" in controller.panel.status_label.text()
 
     # The result is on screen, in its own conversation, and stored with the document.
@@ -177,3 +181,43 @@ def test_questions_are_answered_from_the_document_with_openable_sources(qtbot, r
     items.setCurrentRow(row)  # as a click in the sidebar does
     assert window.controller.conversation_id == reply.conversation_id
     assert "harbour.pdf, p. 5" in controller.panel.sources_label.text()
+
+
+def test_encrypted_pdf_asks_for_the_password(qtbot, runtime, tmp_path):
+    engine = FakeSummaryEngine(n_ctx=1024)
+    window = make_window(qtbot, runtime, engine)
+    controller = window.drop_controller
+    locked = make.make_pdf(tmp_path / "locked.pdf", ["Salaries for 2025."], password="s3cret")
+    asked: list[str] = []
+    answers = iter(["wrong", "s3cret"])
+    controller.ask_password = lambda name, message: asked.append(message) or next(answers)
+    with qtbot.waitSignal(controller.summaryFinished, timeout=WAIT_MS) as done:
+        drop_files(window, [locked])
+    assert "encrypted with a password" in asked[0] and "not correct" in asked[1]
+    [document] = window.store.documents(done.args[0].conversation_id)
+    assert document.name == "locked.pdf"
+
+    controller.ask_password = lambda name, message: None  # the user closes the dialog
+    with qtbot.waitSignal(controller.summaryFailed, timeout=WAIT_MS) as failed:
+        drop_files(window, [locked])
+    assert "encrypted with a password" in failed.args[1]
+    assert "encrypted with a password" in controller.panel.status_label.text()
+    assert window.store.count_conversations() == 1
+
+
+def test_panel_wording(qtbot):
+    panel = DocumentsPanel()
+    qtbot.addWidget(panel)
+    panel.show_progress(SummaryProgress("a.pdf", "map", 2, 5, 42.4), queued=1)
+    assert panel.status_label.text() == (
+        "Summarising a.pdf: part 3 of 5 — about 42 s left — 1 more queued"
+    )
+    assert (panel.bar.maximum(), panel.bar.value()) == (5, 2)
+    panel.show_progress(SummaryProgress("a.pdf", "reduce", 0, 1, 0.2), queued=0)
+    assert panel.status_label.text() == "Summarising a.pdf: merging the parts"
+    citation = Citation("deck.pptx", 4, 4, path="/x/deck.pptx", unit="slide")
+    panel.show_citations([citation])
+    assert "[1] deck.pptx, slide 4" in panel.sources_label.text()
+    with qtbot.waitSignal(panel.citationActivated) as activated:
+        panel.sources_label.linkActivated.emit("cite:0")
+    assert activated.args == [0]

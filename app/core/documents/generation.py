@@ -17,6 +17,11 @@ from app.core.errors import ModelError
 from app.core.types import CancelToken, ChatMessage, GenerationParams, GenerationStats
 
 _SENTENCE_END = re.compile(r"[.!?…](?=\s|$)")
+_SENTENCES = re.compile(r"(?<=[.!?…])\s+")
+_HEADING = re.compile(r"^\s*#{1,6}(?:\s|$)")
+_INLINE_HEADING = re.compile(r"\s#{1,6}(?=\s)")
+_ONLY_MARKS = re.compile(r"[#*_=\-\s]+")
+_BULLET = re.compile(r"^(?:[-*•]|\d+[.)])\s")
 
 
 @dataclass(slots=True)
@@ -64,19 +69,48 @@ def complete(
     return "".join(pieces), stats
 
 
-def clean(text: str, stops: tuple[str, ...], truncated: bool) -> str:
-    """Cut at the first stop marker, tidy spaces, and drop a sentence cut off by the cap."""
+def clean(text: str, stops: tuple[str, ...], truncated: bool, bullets: bool = False) -> str:
+    """Cut at the first stop marker, tidy the layout, drop repeats and a sentence cut short.
+
+    The model copies the source's hard line wraps and sometimes Markdown headings; both are
+    noise in a summary. `bullets=True` keeps a list the model wrote as one item per line;
+    otherwise the result is one paragraph (it goes inside a list item).
+    """
     for stop in stops:
         at = text.find(stop)
         if at >= 0:
             text = text[:at]
-    # One paragraph: the model copies the source's hard line wraps, which mean nothing here.
-    text = " ".join(text.split())
+    # Headings the model invents ("## Notes") carry nothing: drop those lines.
+    lines = [line.strip() for line in text.splitlines() if not _HEADING.match(line)]
+    lines = [line for line in lines if line and not _ONLY_MARKS.fullmatch(line)]
+    joined: list[str] = []
+    for line in lines:
+        if joined and not (bullets and _BULLET.match(line)):
+            joined[-1] = f"{joined[-1]} {line}"
+        else:
+            joined.append(line)
+    seen: set[str] = set()
+    kept = (
+        _drop_repeats(" ".join(_INLINE_HEADING.sub(" ", line).split()), seen) for line in joined
+    )
+    text = "\n".join(line for line in kept if line)
     if truncated:
         ends = list(_SENTENCE_END.finditer(text))
         if ends and ends[-1].end() > len(text) // 3:
             text = text[: ends[-1].end()]
     return text.strip()
+
+
+def _drop_repeats(line: str, seen: set[str]) -> str:
+    """A small model loops: keep each sentence once (`seen` spans the whole text)."""
+    kept = []
+    for sentence in _SENTENCES.split(line):
+        key = _BULLET.sub("", sentence.strip()).lower()
+        if key and key in seen:
+            continue
+        seen.add(key)
+        kept.append(sentence)
+    return " ".join(k.strip() for k in kept if k.strip())
 
 
 def degenerate(text: str) -> bool:

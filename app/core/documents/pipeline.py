@@ -23,6 +23,7 @@ from app.core.documents.summarise import (
     render_markdown,
     summarise,
 )
+from app.core.errors import EnclaveError
 from app.core.store import DocumentRecord, Store
 from app.core.types import CancelToken
 
@@ -81,14 +82,19 @@ def summarise_file(
     limits: DocumentLimits | None = None,
     cancel: CancelToken | None = None,
     progress: Callable[[SummaryProgress], None] | None = None,
+    password: str | None = None,
 ) -> SummaryOutcome:
-    """Summarise one file into a conversation (a new one unless `conversation_id` is given)."""
+    """Summarise one file into a conversation (a new one unless `conversation_id` is given).
+
+    An encrypted PDF raises `PasswordRequired` (before anything is stored) unless `password`
+    opens it.
+    """
     options = options or SummaryOptions()
     cancel = cancel or CancelToken()
     report = progress or (lambda _event: None)
     name = Path(path).name
     report(SummaryProgress(name, "extract", 0, 1, None))
-    document = extract(path, limits)
+    document = extract(path, limits, password)
     report(SummaryProgress(name, "extract", 1, 1, None))
     prompts = prompts_for(options.language if options.language != "auto" else document.language)
     if conversation_id is None:
@@ -97,7 +103,13 @@ def summarise_file(
         ).id
     record = attach_document(store, conversation_id, document, backend.count_tokens)
     request = store.add_message(conversation_id, "user", prompts.request.format(name=name))
-    summary = summarise(backend, document, options, cancel, progress)
+    try:
+        summary = summarise(backend, document, options, cancel, progress)
+    except EnclaveError as exc:  # e.g. no model loaded: the request stays, marked as failed
+        store.add_message(
+            conversation_id, "assistant", str(exc), parent_id=request.id, status="failed"
+        )
+        raise
     markdown = render_markdown(summary)
     info = backend.info
     reply = store.add_message(

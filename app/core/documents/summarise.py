@@ -156,7 +156,7 @@ class _Run:
         self.summary.chunks_total = 1
         self._emit("single", 0, 1)
         prompt = self.prompts.single.format(name=self.doc.name, text=chunk.text)
-        text = self._generate(prompt, self.reduce_tokens)
+        text = self._generate(prompt, self.reduce_tokens, bullets=True)
         span = (chunk.page_start, chunk.page_end)
         self.summary.overview = self._checked(text, chunk.text, *span)
         self.summary.sections = [Section(1, *span, self.summary.overview)]
@@ -193,7 +193,7 @@ class _Run:
             batches = self._batches(sections, budget)
             if len(batches) == 1:
                 self._emit("reduce", 0, 1)
-                text = self._merge(batches[0])
+                text = self._merge(batches[0], bullets=True)
                 if not self.cancel.cancelled:
                     self.summary.overview = text
                     self._emit("reduce", 1, 1, text)
@@ -224,10 +224,10 @@ class _Run:
             used += cost
         return batches
 
-    def _merge(self, batch: list[Section]) -> str:
+    def _merge(self, batch: list[Section], bullets: bool = False) -> str:
         items = "\n\n".join(self._item(s) for s in batch)
         prompt = self.prompts.reduce.format(name=self.doc.name, items=items)
-        text = self._generate(prompt, self.reduce_tokens)
+        text = self._generate(prompt, self.reduce_tokens, bullets=bullets)
         source = " ".join(s.text for s in batch)
         return self._checked(text, source, batch[0].page_start, batch[-1].page_end)
 
@@ -236,12 +236,13 @@ class _Run:
         return self.prompts.reduce_item.format(index=section.index, pages=pages, text=section.text)
 
     # -- helpers ----------------------------------------------------------------------------
-    def _generate(self, prompt: str, max_tokens: int) -> str:
+    def _generate(self, prompt: str, max_tokens: int, bullets: bool = False) -> str:
         params = self.options.params(max_tokens, self.prompts.stops)
         started = time.perf_counter()
         text, stats = complete(self.backend, prompt, params, self.cancel, self.usage)
         self.step_times.append(time.perf_counter() - started)
-        return clean(text, self.prompts.stops, truncated=stats.stop_reason == "length")
+        truncated = stats.stop_reason == "length"
+        return clean(text, self.prompts.stops, truncated=truncated, bullets=bullets)
 
     def _checked(self, text: str, source: str, first: int, last: int) -> str:
         """Keep page citations inside [first, last]; fall back to the source's lead sentences."""
@@ -257,8 +258,8 @@ class _Run:
                 return f"({self._pages(start, end)})"
             return ""
 
-        text = " ".join(_PAGE_CITE.sub(fix, text).split())
-        return re.sub(r"\s+([.,;])", r"\1", text)
+        lines = (" ".join(line.split()) for line in _PAGE_CITE.sub(fix, text).splitlines())
+        return "\n".join(re.sub(r"\s+([.,;])", r"\1", line) for line in lines if line)
 
     def _pages(self, start: int, end: int) -> str:
         return page_label(self.doc.page_unit, start, end, self.language)

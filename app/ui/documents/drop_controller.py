@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QLineEdit
 
-from app.core.documents.extract import SUPPORTED_SUFFIXES
+from app.core.documents.extract import SUPPORTED_SUFFIXES, PasswordRequired
 from app.core.documents.model import DocumentLimits
 from app.core.documents.pipeline import SummaryOutcome, summarise_file
 from app.core.documents.summarise import SummaryOptions, SummaryProgress
@@ -26,6 +27,13 @@ from app.ui.documents.ask_job import answer_job, citations_from_stats
 from app.ui.documents.citations import open_citation
 from app.ui.documents.panel import DocumentsPanel
 from app.ui.model_worker import Job, ModelWorker
+
+
+@dataclass(frozen=True)
+class _PasswordNeeded:
+    path: Path
+    conversation_id: int | None
+    message: str
 
 
 class DropController(QObject):
@@ -50,7 +58,7 @@ class DropController(QObject):
         self.store = store
         self.worker = worker
         self.open_url = open_url  # replaceable: tests record instead of launching a viewer
-        self._queue: deque[tuple[Path, int | None]] = deque()
+        self._queue: deque[tuple[Path, int | None, str | None]] = deque()
         self._job: Job | None = None
         self._current: Path | None = None
         self._last_event: SummaryProgress | None = None
@@ -112,7 +120,7 @@ class DropController(QObject):
         """Summarise these files after any already waiting (the open conversation gets them)."""
         target = self._open_conversation()
         for path in paths:
-            self._queue.append((Path(path), target))
+            self._queue.append((Path(path), target, None))
         if self._last_event is not None and self.busy:
             self.panel.show_progress(self._last_event, self.queued)  # "n more queued"
         self._start_next()
@@ -137,7 +145,7 @@ class DropController(QObject):
     def _start_next(self) -> None:
         if self._job is not None or not self._queue:
             return
-        path, conversation_id = self._queue.popleft()
+        path, conversation_id, password = self._queue.popleft()
         self._current = path
         settings = self.runtime.settings.current
         limits = DocumentLimits.from_settings(settings)
@@ -146,17 +154,21 @@ class DropController(QObject):
         # is still summarised in French (`enclave summarize --lang` can force one).
         options = SummaryOptions(language="auto")
 
-        def job(engine, cancel: CancelToken, progress) -> SummaryOutcome:
-            return summarise_file(
-                engine,
-                store,
-                path,
-                conversation_id=conversation_id,
-                options=options,
-                limits=limits,
-                cancel=cancel,
-                progress=progress,
-            )
+        def job(engine, cancel: CancelToken, progress) -> SummaryOutcome | _PasswordNeeded:
+            try:
+                return summarise_file(
+                    engine,
+                    store,
+                    path,
+                    conversation_id=conversation_id,
+                    options=options,
+                    limits=limits,
+                    cancel=cancel,
+                    progress=progress,
+                    password=password,
+                )
+            except PasswordRequired as exc:  # not a failure: the window asks for it
+                return _PasswordNeeded(path, conversation_id, str(exc))
 
         self._job = self.worker.submit(job, kind="summary")
         self._job.progress.connect(self._on_progress)
@@ -182,7 +194,9 @@ class DropController(QObject):
             return
         name = self._current.name if self._current else ""
         self._job = self._current = None
-        if isinstance(outcome, SummaryOutcome):
+        if isinstance(outcome, _PasswordNeeded):
+            self._retry_with_password(outcome)
+        elif isinstance(outcome, SummaryOutcome):
             if outcome.cancelled:
                 text = self.tr("Summary of {name} cancelled; the parts done so far are kept.")
             else:
@@ -202,6 +216,27 @@ class DropController(QObject):
         self.panel.show_result(message)
         self.summaryFailed.emit(str(path) if path else "", message)
         self._start_next()
+
+    # -- encrypted PDFs -------------------------------------------------------------------
+    def ask_password(self, name: str, message: str) -> str | None:
+        """The password for an encrypted PDF, or None if the user cancels (replaceable)."""
+        text, ok = QInputDialog.getText(
+            self.window,
+            self.tr("Password needed"),
+            self.tr("{name} is protected by a password. Enter it to read the document:").format(
+                name=name
+            ),
+            QLineEdit.EchoMode.Password,
+        )
+        return text if ok and text else None
+
+    def _retry_with_password(self, needed: _PasswordNeeded) -> None:
+        password = self.ask_password(needed.path.name, needed.message)
+        if password is None:
+            self.panel.show_result(needed.message)
+            self.summaryFailed.emit(str(needed.path), needed.message)
+            return
+        self._queue.appendleft((needed.path, needed.conversation_id, password))
 
     # -- conversations and questions ------------------------------------------------------
     def _open_conversation(self) -> int | None:

@@ -104,7 +104,7 @@ class DocumentsPanel(QFrame):
             text = self.tr("Summarising {name}: merging the parts").format(name=name)
         else:
             text = self.tr("Summarising {name}…").format(name=name)
-        if event.eta_s is not None and event.stage in ("map", "reduce"):
+        if event.eta_s and event.eta_s >= 1 and event.stage in ("map", "reduce"):
             text += " — " + self.tr("about {s} s left").format(s=max(1, round(event.eta_s)))
         if queued:
             text += " — " + self.tr("{n} more queued").format(n=queued)
