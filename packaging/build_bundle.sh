@@ -67,6 +67,11 @@ ENCLAVE_MODEL_FILE="$model" "$venv/bin/pyinstaller" --noconfirm --clean --log-le
   --distpath "$root/dist" --workpath "$root/build/pyinstaller" installer.spec >&2
 
 bundle="$root/dist/enclave"
+# Linux has no console/windowed distinction: the two programs come out byte-identical (each
+# with the Python archive inside), so one links to the other.
+if [ "$(uname -s)" = "Linux" ] && cmp -s "$bundle/enclave" "$bundle/enclave-gui"; then
+  ln -sf enclave "$bundle/enclave-gui"
+fi
 size="$("$python" -c 'import os, sys; print(sum(os.lstat(os.path.join(d, f)).st_size
   for d, _, fs in os.walk(sys.argv[1]) for f in fs))' "$bundle")"
 step "bundle: $bundle, $(( size >> 20 )) MiB ($size bytes)"

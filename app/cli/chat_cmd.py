@@ -90,6 +90,8 @@ def run(args: argparse.Namespace, runtime: Runtime) -> int:
             model_sha256=info.sha256,
             params=params.as_dict(),
         )
+        if store.documents(conversation.id):
+            return _answer_from_documents(engine, store, conversation.id, reply.id, prompt, params)
         return _stream(engine, store, conversation.id, reply.id, messages, params)
     finally:
         engine.unload()
@@ -126,4 +128,41 @@ def _stream(engine, store, conversation_id: int, reply_id: int, messages, params
         f"{s.decode_tokens_per_s:.1f} tokens/s · first token {s.time_to_first_token_s:.2f} s]",
         file=sys.stderr,
     )
+    return 0
+
+
+def _answer_from_documents(
+    engine, store, conversation_id: int, reply_id: int, question: str, params: GenerationParams
+) -> int:
+    """A conversation with documents attached is answered from them, with page citations."""
+    from app.core.documents.retrieve import ask
+
+    cancel = CancelToken()
+    writer = store.stream_writer(reply_id)
+
+    def show(piece: object) -> None:
+        if isinstance(piece, str):
+            writer.append(piece)
+            sys.stdout.write(piece)
+            sys.stdout.flush()
+
+    try:
+        answer = ask(engine, store, conversation_id, question, params, cancel, show)
+    except KeyboardInterrupt:
+        cancel.cancel()
+        writer.finish("cancelled")
+        print(
+            f"\nenclave: cancelled; the partial answer is saved in conversation {conversation_id}",
+            file=sys.stderr,
+        )
+        return 130
+    except EnclaveError:
+        writer.finish("failed")
+        raise
+    writer.finish("complete", answer.stats.as_dict())
+    store.update_message(reply_id, content=answer.text)  # the answer with its numbered sources
+    if not answer.citations:  # nothing matched: the answer is a fixed sentence, not streamed
+        sys.stdout.write(answer.text + "\n")
+    else:
+        sys.stdout.write("\n\n" + answer.text.rpartition("\n\n")[2] + "\n")
     return 0

@@ -6,6 +6,7 @@
 # The bundle is built first (packaging/build_bundle.sh) unless dist/enclave already exists or
 # ENCLAVE_BUNDLE points at one. Prints the two package paths on the last two lines.
 set -euo pipefail
+if [ -n "${ENCLAVE_BUNDLE:-}" ]; then ENCLAVE_BUNDLE="$(cd "$ENCLAVE_BUNDLE" && pwd)"; fi
 cd "$(dirname "$0")/../.."
 root="$PWD"
 here="$root/packaging/linux"

@@ -72,3 +72,30 @@ def test_self_test_human_output(data_dir: Path) -> None:
     result = enclave("self-test", data_dir=data_dir)
     assert result.code == 0, result.out + result.err
     assert "Enclave is ready." in result.out
+
+
+def test_continue_on_a_summarised_document_answers_with_its_source(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text(
+        "The harbour committee met on Monday to review the budget.\n\n"
+        "The launch code word for the new ferry is PELICAN, chosen by the crew.\n\n"
+        "Repairs to the north pier will start in spring.\n",
+        encoding="utf-8",
+    )
+    summary = enclave("summarize", notes, "--max-tokens", "24", data_dir=data_dir)
+    assert summary.code == 0, summary.err
+    answer = enclave(
+        "chat",
+        "--continue",
+        "1",
+        "--max-tokens",
+        "16",
+        "What is the launch code word?",
+        data_dir=data_dir,
+    )
+    assert answer.code == 0, answer.err
+    assert "notes.txt" in answer.out
+    stored = _messages(data_dir)[-1]
+    assert stored[1] == "assistant" and stored[2] == "complete" and "notes.txt" in stored[3]
