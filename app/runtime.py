@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from app.core.settings import SettingsStore
+from app.core.types import LoadOptions
 from app.paths import Paths, resolve_paths, resolve_policy_file
 from app.policy import Policy, load_policy
 
@@ -38,6 +39,21 @@ class Runtime:
         from app.core.models.resolve import resolve_model
 
         return resolve_model(spec or self.settings.current.model or None, self.paths, self.policy)
+
+    def load_options(self, model_path: Path) -> LoadOptions:
+        """The user's load settings with the model's own (context, GPU layers, template) on top,
+        except where the policy locks the user's value."""
+        from app.core.models.resolve import apply_settings, settings_for
+
+        s = self.settings.current
+        base = LoadOptions(s.context_size, s.threads, s.gpu_layers)
+        own = settings_for(model_path, self.paths, self.policy)
+        merged = apply_settings(base, own)
+        if self.policy.is_locked("context_size"):
+            merged = replace(merged, context_size=base.context_size)
+        if self.policy.is_locked("gpu_layers"):
+            merged = replace(merged, gpu_layers=base.gpu_layers)
+        return merged
 
     @property
     def models_dirs(self) -> list[Path]:

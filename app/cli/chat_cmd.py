@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from app.core.errors import EnclaveError, PolicyRefused
-from app.core.types import CancelToken, ChatMessage, GenerationParams, LoadOptions
+from app.core.types import CancelToken, ChatMessage, GenerationParams
 from app.runtime import Runtime
 
 
@@ -56,10 +56,7 @@ def run(args: argparse.Namespace, runtime: Runtime) -> int:
         store.mark_interrupted()
         if args.continue_id is not None:
             store.get_conversation(args.continue_id)  # an unknown id fails before the load
-        info = engine.load(
-            model_path,
-            LoadOptions(settings.context_size, settings.threads, settings.gpu_layers),
-        )
+        info = engine.load(model_path, runtime.load_options(model_path))
         if not runtime.policy.model_allowed(info.sha256):
             raise PolicyRefused(
                 f"The administrator's model allowlist does not include {info.name}."

@@ -36,6 +36,7 @@ def format_bytes(n: float) -> str:
 
     return fmt(n)
 
+
 EXIT_CANCELLED = 130
 
 

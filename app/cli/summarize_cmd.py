@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from app.core.errors import DocumentError, EnclaveError, PolicyRefused
-from app.core.types import CancelToken, LoadOptions
+from app.core.types import CancelToken
 from app.runtime import Runtime
 
 EXIT_OK, EXIT_ERROR, EXIT_CANCELLED = 0, 1, 130
@@ -81,10 +81,8 @@ def run(args: argparse.Namespace, runtime: Runtime) -> int:
     results: list[dict[str, Any]] = []
     failures: list[dict[str, str]] = []
     try:
-        info = engine.load(
-            runtime.resolve_model(),
-            LoadOptions(settings.context_size, settings.threads, settings.gpu_layers),
-        )
+        model_path = runtime.resolve_model()
+        info = engine.load(model_path, runtime.load_options(model_path))
         if not runtime.policy.model_allowed(info.sha256):
             raise PolicyRefused(
                 f"The administrator's model allowlist does not include {info.name}."

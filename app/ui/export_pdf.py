@@ -19,8 +19,12 @@ def html_to_pdf(html: str, path: Path) -> None:
     tmp = path.with_name(path.name + ".tmp")
     writer = QPdfWriter(str(tmp))
     writer.setPageLayout(
-        QPageLayout(QPageSize(QPageSize.PageSizeId.A4), QPageLayout.Orientation.Portrait,
-                    QMarginsF(15, 15, 15, 15), QPageLayout.Unit.Millimeter)
+        QPageLayout(
+            QPageSize(QPageSize.PageSizeId.A4),
+            QPageLayout.Orientation.Portrait,
+            QMarginsF(15, 15, 15, 15),
+            QPageLayout.Unit.Millimeter,
+        )
     )
     writer.setTitle(path.stem)
     writer.setCreator("Enclave")

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 
 from app import __version__
 from app.core.default_model import DEFAULT_MODEL_SHA256
-from app.core.types import LoadOptions, ModelInfo
+from app.core.types import ModelInfo
 from app.ui import export_actions
 from app.ui.actions import Actions
 from app.ui.chat_controller import ChatController
@@ -165,11 +165,7 @@ class MainWindow(QMainWindow):
         """Start loading the chosen model in the background; the window stays usable."""
         if self._closed:
             return
-        s = self.runtime.settings.current
-        options = LoadOptions(
-            context_size=s.context_size, threads=s.threads, gpu_layers=s.gpu_layers
-        )
-        self.worker.load_model(None, options)
+        self.worker.load_model(None)  # settings + the model's own, applied on the worker
 
     def _on_model_loaded(self, info: ModelInfo) -> None:
         self.status.set_model(info)

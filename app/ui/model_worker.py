@@ -190,15 +190,14 @@ class ModelWorker(QObject):
     def load_model(self, path: Path | None = None, options: LoadOptions | None = None) -> Job:
         """Load a model on the worker thread; `path=None` resolves the user's or default model."""
         runtime = self.runtime
-        opts = options or LoadOptions()
 
         def load(engine: Backend, cancel: CancelToken, progress: Callable[[object], None]):
-            chosen = path if path is not None else runtime.resolve_model()
+            chosen = Path(path if path is not None else runtime.resolve_model())
             progress(str(chosen))
             if cancel.cancelled:
                 raise Cancelled()
             engine.unload()
-            return engine.load(Path(chosen), opts)
+            return engine.load(chosen, options or runtime.load_options(chosen))
 
         self.modelLoading.emit()
         job = self.submit(load, kind="load")
