@@ -16,7 +16,7 @@ from pathlib import Path
 import platformdirs
 
 from app import APP_NAME
-from app.core.errors import EnclaveError
+from app.core.errors import EnclaveError, PolicyRefused
 
 ENV_DATA_DIR = "ENCLAVE_DATA_DIR"
 ENV_POLICY = "ENCLAVE_POLICY"
@@ -95,8 +95,23 @@ def default_policy_file() -> Path:
 
 
 def resolve_policy_file(option: str | os.PathLike[str] | None = None) -> Path:
+    """`--policy`, else ENCLAVE_POLICY, else the machine-wide file.
+
+    Once an administrator has installed a machine-wide policy, only someone who may change that
+    file (an admin) may point Enclave at another one: otherwise any user could shed the locks
+    with a command-line option.
+    """
+    site = default_policy_file()
     chosen = option or os.environ.get(ENV_POLICY)
-    return Path(chosen).expanduser() if chosen else default_policy_file()
+    if not chosen:
+        return site
+    path = Path(chosen).expanduser()
+    if site.is_file() and path.resolve() != site.resolve() and not os.access(site, os.W_OK):
+        raise PolicyRefused(
+            f"An administrator policy is installed at {site}; it cannot be replaced with "
+            f"--policy or {ENV_POLICY}. Ask your administrator to change it."
+        )
+    return path
 
 
 def resources_dir() -> Path:

@@ -30,9 +30,13 @@ class Runtime:
         return cls(paths, policy, SettingsStore(paths.settings_file, policy))
 
     def open_store(self):  # -> app.core.store.Store (import kept local: the CLI starts fast)
+        """Open the history; the policy's retention applies at every start, window or CLI."""
         from app.core.store import Store
 
-        return Store.open(self.paths.database, history_enabled=self.policy.history.enabled)
+        store = Store.open(self.paths.database, history_enabled=self.policy.history.enabled)
+        if self.policy.history.retention_days:
+            store.purge_older_than(self.policy.history.retention_days)
+        return store
 
     def resolve_model(self, spec: str | None = None) -> Path:
         """A model id, name or path; empty means the user's choice, else the policy's default."""

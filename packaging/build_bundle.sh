@@ -51,12 +51,13 @@ from app.core.default_model import ensure_default_model
 print(ensure_default_model(Path('$model_dir')))
 ")"
 
-# Translations: the UI's .qm files are built from the .ts sources when they are missing or older.
+# Translations: the UI keeps its built .qm files beside the .ts sources; one that is missing is
+# compiled here so that no language silently drops out of the bundle.
 lrelease="$("$python" -c 'import PySide6, pathlib; print(pathlib.Path(PySide6.__file__).parent / "lrelease")')"
 for ts in resources/translations/*.ts; do
   [ -e "$ts" ] || continue
   qm="${ts%.ts}.qm"
-  if [ ! -f "$qm" ] || [ "$ts" -nt "$qm" ]; then
+  if [ ! -f "$qm" ]; then
     step "compiling $ts"
     "$lrelease" -silent "$ts" -qm "$qm"
   fi

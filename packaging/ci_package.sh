@@ -22,7 +22,7 @@ sudo=""
 if [ "$(id -u)" -ne 0 ]; then sudo="sudo -n"; fi
 
 # Tools for packaging checks (Debian names). Installed once; later runs skip this.
-tools=(xvfb xauth xdotool x11-utils imagemagick desktop-file-utils strace)
+tools=(xvfb xauth xdotool x11-utils imagemagick desktop-file-utils wixl msitools)
 missing=()
 for pkg in "${tools[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")
@@ -51,15 +51,16 @@ clean_run "$bundle/enclave" self-test --json | tee "$root/dist/self-test-frozen.
 say "building the .deb and the .tar.gz ($(elapsed))"
 mapfile -t pkgs < <(ENCLAVE_BUNDLE="$bundle" packaging/linux/build.sh | tail -n2)
 deb="${pkgs[0]}"; tarball="${pkgs[1]}"
-say "checking the bundle and the packages (tests/packaging)"
+say "checking the bundle, the packages and the installer sources (tests/packaging)"
 ENCLAVE_BUNDLE_DIR="$bundle" ENCLAVE_DEB="$deb" ENCLAVE_TARBALL="$tarball" \
   QT_QPA_PLATFORM=offscreen .venv/bin/python -m pytest -q -p no:cacheprovider \
-  tests/packaging/test_artifacts.py
+  tests/packaging/test_artifacts.py tests/packaging/test_installer_sources.py
 
 # 4. Install the .deb; run the installed self-test ----------------------------------------
 say "installing $deb"
 $sudo dpkg -r enclave >/dev/null 2>&1 || true
 DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$deb" >/dev/null
+trap '$sudo dpkg -r enclave >/dev/null 2>&1 || true' EXIT  # never leave it installed on failure
 user_home="$(mktemp -d)"
 say "installed self-test: env -i HOME=$user_home PATH=/usr/bin:/bin enclave self-test --json"
 env -i HOME="$user_home" PATH=/usr/bin:/bin LANG=C.UTF-8 enclave self-test --json \
@@ -71,6 +72,12 @@ assert report["ok"], "the installed self-test failed"
 print("installed self-test: ok;", ", ".join(c["name"] for c in report["checks"]),
       f"| load {report['load_s']} s, decode {report['decode_tokens_per_s']} tokens/s")
 EOF
+
+# No network needed: the same check in a network namespace without any interface but lo.
+if unshare -rn true 2>/dev/null; then
+  env -i HOME="$(mktemp -d)" PATH=/usr/bin:/bin LANG=C.UTF-8 unshare -rn enclave self-test >/dev/null
+  say "installed self-test passes with no network at all (unshare -rn)"
+fi
 
 # 5. The installed app's window under Xvfb ------------------------------------------------
 shot="$root/dist/enclave-window.png"

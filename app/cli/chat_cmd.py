@@ -35,6 +35,10 @@ def run(args: argparse.Namespace, runtime: Runtime) -> int:
     settings = runtime.settings.current
     if args.model and runtime.policy.is_locked("model"):
         raise PolicyRefused("The administrator has locked the model; -m cannot change it.")
+    if args.temperature is not None and runtime.policy.is_locked("temperature"):
+        raise PolicyRefused(
+            "The administrator has locked the temperature; --temperature cannot change it."
+        )
     model_path = runtime.resolve_model(args.model)
     params = GenerationParams(
         max_tokens=args.max_tokens if args.max_tokens is not None else settings.max_tokens,

@@ -59,4 +59,14 @@ wait "$pid" || status=$?
 echo "exit status after close: $status"
 echo "time_to_window_s=$elapsed"
 echo "screenshot=$shot"
+# A failure in a worker (a model that did not load…) leaves a traceback in the app's output
+# or its error log, while the window itself stays up: look for both.
+errors="$(cat "$home"/.local/share/Enclave/logs/*.log 2>/dev/null || true)"
+if grep -q "Traceback" "$log"; then errors="$errors$(cat "$log")"; fi
 rm -rf "$home"
+if [ -n "$errors" ]; then
+  echo "the app logged errors while its window was open:" >&2
+  echo "$errors" >&2
+  exit 1
+fi
+[ "$status" -eq 0 ] || { echo "the app exited with status $status after the close request" >&2; exit 1; }

@@ -83,3 +83,39 @@ def test_unreadable_policy_is_an_error(tmp_path: Path) -> None:
     path.write_bytes(b"\xff\xfe\x00bad")
     with pytest.raises(PolicyError):
         load_policy(path)
+
+
+@pytest.mark.parametrize(
+    "line",
+    ['temperature = "hot"', "max_tokens = 1.5", "system_prompt = 3", "threads = true"],
+)
+def test_settings_values_must_have_the_settings_type(tmp_path: Path, line: str) -> None:
+    with pytest.raises(PolicyError, match=r"\[settings\]"):
+        load_policy(write(tmp_path, f"[settings]\n{line}\n"))
+
+
+def test_integer_is_accepted_for_a_number_setting(tmp_path: Path) -> None:
+    policy = load_policy(write(tmp_path, "[settings]\ntemperature = 1\n"))
+    assert policy.settings.values == {"temperature": 1}
+
+
+def test_machine_policy_cannot_be_replaced_by_a_user(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app import paths
+    from app.core.errors import PolicyRefused
+
+    site = write(tmp_path, "[network]\nallow_model_downloads = false\n")
+    other = tmp_path / "mine.toml"
+    other.write_text("")
+    monkeypatch.setattr(paths, "default_policy_file", lambda: site)
+    monkeypatch.setattr(paths.os, "access", lambda path, mode: False)  # not an admin
+    with pytest.raises(PolicyRefused, match="cannot be replaced"):
+        paths.resolve_policy_file(other)
+    assert paths.resolve_policy_file(site) == site
+    with pytest.raises(PolicyRefused):  # the environment variable is no way round it either
+        paths.resolve_policy_file(None)
+    monkeypatch.delenv("ENCLAVE_POLICY")
+    assert paths.resolve_policy_file(None) == site
+    monkeypatch.setattr(paths.os, "access", lambda path, mode: True)  # an admin testing a file
+    assert paths.resolve_policy_file(other) == other

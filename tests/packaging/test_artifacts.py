@@ -17,6 +17,7 @@ import pytest
 
 from app.core.default_model import DEFAULT_MODEL_FILE, DEFAULT_MODEL_SHA256, DEFAULT_MODEL_SIZE
 
+ROOT = Path(__file__).resolve().parents[2]
 BUNDLE = Path(os.environ["ENCLAVE_BUNDLE_DIR"]) if os.environ.get("ENCLAVE_BUNDLE_DIR") else None
 DEB = Path(os.environ["ENCLAVE_DEB"]) if os.environ.get("ENCLAVE_DEB") else None
 TARBALL = Path(os.environ["ENCLAVE_TARBALL"]) if os.environ.get("ENCLAVE_TARBALL") else None
@@ -75,7 +76,7 @@ def test_bundle_has_qt_plugins_translations_resources_and_migrations() -> None:
         "qtbase_en.qm",
         "qtbase_fr.qm",
     }
-    source_qm = {p.name for p in Path("resources/translations").glob("*.qm")}
+    source_qm = {p.name for p in (ROOT / "resources/translations").glob("*.qm")}
     assert source_qm <= {p.name for p in (internal / "resources/translations").glob("*.qm")}
     assert (internal / "resources/styles/enclave.qss").is_file()
     assert (internal / "resources/catalog.json").is_file()

@@ -197,3 +197,16 @@ def test_killing_the_window_mid_reply_loses_nothing(
     tmp_path: Path, child_env: dict[str, str]
 ) -> None:
     assert kill_in_chains(tmp_path, child_env, WINDOW_KILLS, window_run, "window") >= WINDOW_KILLS
+
+
+def test_the_qt_binding_keeps_its_references_to_none() -> None:
+    """PySide6 6.12.0 on Python 3.11 dropped a reference to None on every call of a method
+    returning nothing, so a long session (or a sidebar of a few thousand conversations)
+    aborted the app with "deallocating None". Any binding that does so fails here."""
+    from PySide6.QtCore import QObject
+
+    probe = QObject()
+    before = sys.getrefcount(None)
+    for _ in range(5000):
+        probe.setObjectName("probe")  # returns nothing
+    assert sys.getrefcount(None) - before > -100, "the Qt binding leaks references to None"

@@ -20,6 +20,7 @@ from __future__ import annotations
 import ast
 import os
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -45,8 +46,6 @@ def child_env(model_path: Path) -> dict[str, str]:
 
 def watched(argv: list[str], tmp_path: Path, env: dict[str, str], name: str) -> Result:
     """Run `python -m ...argv` under both recorders; fail on any network socket."""
-    import subprocess
-
     audit_log, strace_log = tmp_path / f"{name}.audit", tmp_path / f"{name}.strace"
     command = [sys.executable, "-m", "tests.helpers.socket_audit", str(audit_log), "-m", *argv]
     if strace_net.available():
@@ -62,8 +61,6 @@ def watched(argv: list[str], tmp_path: Path, env: dict[str, str], name: str) -> 
 
 def test_both_recorders_see_a_connection_when_there_is_one(tmp_path: Path) -> None:
     """The proof can fail: a program that phones home is caught by each recorder."""
-    import subprocess
-
     program = tmp_path / "phone_home.py"
     program.write_text(
         "import socket\n"
