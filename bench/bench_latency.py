@@ -4,7 +4,8 @@
 
 One LocalEngine stays loaded, as in the window. A conversation grows turn by turn (a system
 prompt, then user messages of 20-40 words and replies of up to --reply-tokens tokens), each
-turn a real `generate()` on the whole history. Time to first token (the engine's own stat:
+turn a real `generate()` on the whole history; each replay starts from an empty KV cache, as
+a new conversation does. Time to first token (the engine's own stat:
 from the request, through history fitting, templating, tokenizing and evaluating the prompt,
 to the first sampled token) is recorded per turn, with the prompt tokens evaluated, which the
 KV-cache reuse keeps to the new tokens. The conversation is replayed --runs times; medians
@@ -41,6 +42,7 @@ def run_conversation(engine, turns: int, reply_tokens: int, seed: int) -> list[d
     from app.core.types import ChatMessage, GenerationParams
 
     rng = random.Random(seed)
+    engine.clear_cache()  # a new conversation: nothing of the last one is reused
     history = [ChatMessage("system", SYSTEM)]
     rows = []
     for turn in range(1, turns + 1):
@@ -56,6 +58,10 @@ def run_conversation(engine, turns: int, reply_tokens: int, seed: int) -> list[d
                 "ttft_ms": stats.time_to_first_token_s * 1000,
                 "prompt_tokens": stats.prompt_tokens,
                 "evaluated": stats.prompt_tokens_evaluated,
+                # of the TTFT, the time llama.cpp spent evaluating the new prompt tokens
+                "eval_ms": stats.prompt_tokens_evaluated / stats.prompt_tokens_per_s * 1000
+                if stats.prompt_tokens_per_s
+                else 0.0,
                 "dropped": stats.dropped_messages,
             }
         )
@@ -95,6 +101,7 @@ def main(argv: list[str] | None = None) -> int:
             "ttft_ms": statistics.median(r[turn]["ttft_ms"] for r in runs),
             "prompt_tokens": statistics.median(r[turn]["prompt_tokens"] for r in runs),
             "evaluated": statistics.median(r[turn]["evaluated"] for r in runs),
+            "eval_ms": statistics.median(r[turn]["eval_ms"] for r in runs),
         }
         for turn in range(args.turns)
     ]
@@ -105,11 +112,11 @@ def main(argv: list[str] | None = None) -> int:
         "ttft_turn1_ms": per_turn[0]["ttft_ms"], "ttft_last_ms": per_turn[-1]["ttft_ms"],
         "ratio": ratio, "target": TARGET, "per_turn": per_turn, "all_runs": runs,
     }  # fmt: skip
-    print(f"{'turn':>4} {'ttft ms':>8} {'prompt':>7} {'evaluated':>9}")
+    print(f"{'turn':>4} {'ttft ms':>8} {'eval ms':>8} {'prompt':>7} {'evaluated':>9}")
     for row in per_turn:
         print(
-            f"{row['turn']:4d} {row['ttft_ms']:8.0f} {row['prompt_tokens']:7.0f} "
-            f"{row['evaluated']:9.0f}"
+            f"{row['turn']:4d} {row['ttft_ms']:8.0f} {row['eval_ms']:8.0f} "
+            f"{row['prompt_tokens']:7.0f} {row['evaluated']:9.0f}"
         )
     print(f"turn {args.turns} / turn 1: {ratio:.2f} (target ≤ {TARGET})")
     print(f"written to {write_result(args.output, 'latency', report)}", file=sys.stderr)

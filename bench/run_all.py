@@ -32,7 +32,7 @@ DOC = ROOT / "docs" / "benchmarks.md"
 
 # name -> (arguments for a full run, arguments for --quick)
 BENCHMARKS: dict[str, tuple[list[str], list[str]]] = {
-    "bench_decode": (["--runs", "5"], ["--runs", "1"]),
+    "bench_decode": (["--runs", "3"], ["--runs", "1"]),
     "bench_latency": (["--runs", "3"], ["--runs", "1", "--turns", "5"]),
     "bench_startup": (["--runs", "5"], ["--runs", "1"]),
     "bench_store": (["--runs", "15"], ["--runs", "3"]),

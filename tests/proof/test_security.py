@@ -39,7 +39,7 @@ def run_app(args: list[str], env: dict[str, str], *, module: str = "app", umask:
         text=True,
         timeout=300,
         env=env,
-        preexec_fn=lambda: os.umask(umask),
+        umask=umask,
     )
     return Result(done.returncode, done.stdout, done.stderr)
 
@@ -101,7 +101,13 @@ def mode(path: Path) -> int:
 
 
 def logged_text(data_dir: Path) -> str:
-    return "".join(p.read_text(errors="replace") for p in data_dir.rglob("*.log"))
+    """Every file of the data dir but the database (where messages belong) and the model."""
+    files = [
+        p
+        for p in data_dir.rglob("*")
+        if p.is_file() and not p.name.startswith("enclave.sqlite3") and p.suffix != ".gguf"
+    ]
+    return "".join(p.read_text(errors="replace") for p in files)
 
 
 def test_a_real_chat_leaves_private_files_and_no_message_text_in_logs(
