@@ -153,22 +153,6 @@ def _check_setting(key: str, value: Any) -> None:
         raise PolicyError(f"[settings] {key} must be {_TYPE_WORDS[expected]}, not {shown}.")
 
 
-def _check_setting_type(key: str, value: Any) -> None:
-    """A value the policy sets must have the setting's own type (a float accepts an integer)."""
-    from app.core.settings import Settings
-
-    expected = type(getattr(Settings(), key))
-    ok = isinstance(value, expected) and not (expected is not bool and isinstance(value, bool))
-    if expected is float and isinstance(value, int) and not isinstance(value, bool):
-        ok = True
-    if not ok:
-        word = _TYPE_WORDS.get(expected, expected.__name__)
-        raise PolicyError(f"[settings] {key} = {value!r} must be a {word}.")
-
-
-_TYPE_WORDS = {float: "number", int: "whole number", str: "string", bool: "true or false"}
-
-
 def _table(raw: dict[str, Any], name: str) -> dict[str, Any]:
     value = raw.get(name, {})
     if not isinstance(value, dict):

@@ -10,6 +10,7 @@ DEBIAN_PACKAGES=(
   libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0
   libxcb-render-util0 libxcb-shape0 libxcb-randr0 libxcb-xinerama0 libxcb-xkb1
   xvfb xauth fonts-dejavu-core cmake build-essential
+  strace  # the zero-network proof watches socket system calls with it (tests/proof)
 )
 
 install_debian_packages() {
