@@ -35,7 +35,11 @@ class ChatView(QScrollArea):
     detailsRequested = Signal(int)
     siblingRequested = Signal(int)
 
-    def __init__(self, siblings_of: Callable[[int], list[int]], parent: QWidget | None = None):
+    def __init__(
+        self,
+        siblings_of: Callable[[list[int]], dict[int, list[int]]],
+        parent: QWidget | None = None,
+    ):
         super().__init__(parent)
         self.setObjectName("ChatScroll")
         self.setWidgetResizable(True)
@@ -170,9 +174,10 @@ class ChatView(QScrollArea):
         self._size_bubble(w)
 
     def _refresh_siblings(self, widgets: list[MessageWidget]) -> None:
-        for w in widgets:
-            if w.record.status != "streaming":
-                w.set_siblings(self._siblings_of(w.record.id))
+        settled = [w for w in widgets if w.record.status != "streaming"]
+        family = self._siblings_of([w.record.id for w in settled])
+        for w in settled:
+            w.set_siblings(family.get(w.record.id, [w.record.id]))
 
     # -- streaming ------------------------------------------------------------------------
     def update_stream(self, message_id: int, text: str) -> None:

@@ -210,8 +210,8 @@ class MainWindow(QMainWindow):
         if widget is not None and not self.controller.busy:
             widget.start_edit()
 
-    def _sibling_ids(self, message_id: int) -> list[int]:
-        return [m.id for m in self.store.siblings(message_id)]
+    def _sibling_ids(self, message_ids: list[int]) -> dict[int, list[int]]:
+        return self.store.sibling_ids(message_ids)
 
     def _on_busy(self, busy: bool) -> None:
         self.composer.set_busy(busy)

@@ -189,6 +189,21 @@ def test_regenerate_keeps_both_answers(store: Store) -> None:
     assert store.count_messages(conv.id) == 3
 
 
+def test_sibling_ids_in_one_read_match_siblings_of_each(store: Store) -> None:
+    conv = store.create_conversation()
+    other = store.create_conversation()
+    q = store.add_message(conv.id, "user", "Name a colour")
+    q_alt = store.add_sibling(q.id, "Name a fruit")  # a root-level alternative
+    store.add_message(other.id, "user", "unrelated root")  # another conversation's root
+    a = store.add_message(conv.id, "assistant", "Apple")
+    b = store.add_sibling(a.id, "Pear")
+    asked = [q.id, q_alt.id, a.id, b.id]
+    batch = store.sibling_ids(asked)
+    assert batch == {m: [s.id for s in store.siblings(m)] for m in asked}
+    assert batch[q.id] == [q.id, q_alt.id] and batch[b.id] == [a.id, b.id]
+    assert store.sibling_ids([]) == {}
+
+
 def test_edit_and_resend_branches_and_keeps_the_old_branch(store: Store) -> None:
     conv = store.create_conversation()
     u1 = store.add_message(conv.id, "user", "Hello")

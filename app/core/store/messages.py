@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, literal, select, update
+from sqlalchemy import Select, and_, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.core.errors import EnclaveError
@@ -180,6 +180,26 @@ def siblings(session: Session, message_id: int) -> list[MessageRecord]:
         .order_by(Message.created_at, Message.id)
     )
     return _records(session, stmt)
+
+
+def sibling_ids(session: Session, message_ids: Sequence[int]) -> dict[int, list[int]]:
+    """`siblings` for many messages in two queries (a page of the chat view, not one each)."""
+    if not message_ids:
+        return {}
+    key = (Message.id, Message.conversation_id, Message.parent_id, Message.role)
+    asked = session.execute(select(*key).where(Message.id.in_(message_ids))).all()
+    parents = {r.parent_id for r in asked if r.parent_id is not None}
+    roots_of = {r.conversation_id for r in asked if r.parent_id is None}
+    same_family = or_(
+        Message.parent_id.in_(parents),
+        and_(Message.parent_id.is_(None), Message.conversation_id.in_(roots_of)),
+    )
+    groups: dict[tuple[int, int | None, str], list[int]] = {}
+    for r in session.execute(
+        select(*key).where(same_family).order_by(Message.created_at, Message.id)
+    ):
+        groups.setdefault((r.conversation_id, r.parent_id, r.role), []).append(r.id)
+    return {r.id: groups.get((r.conversation_id, r.parent_id, r.role), [r.id]) for r in asked}
 
 
 def latest_descendant(session: Session, message_id: int) -> int:

@@ -235,6 +235,11 @@ class Store:
         with self._read() as s:
             return messages.siblings(s, message_id)
 
+    def sibling_ids(self, message_ids: Sequence[int]) -> dict[int, list[int]]:
+        """Each message's alternatives (ids, oldest first, itself included), in one read."""
+        with self._read() as s:
+            return messages.sibling_ids(s, message_ids)
+
     def set_active_leaf(self, conversation_id: int, message_id: int) -> MessageRecord:
         """Show the branch through `message_id`, down to its newest message (returned)."""
         with self._write() as s:
