@@ -108,6 +108,8 @@ class MessageWidget(QFrame):
             row.addWidget(w)
         if not self.is_user:
             row.addStretch(1)
+        for w in (self.prev_button, self.sibling_label, self.next_button):
+            w.setVisible(False)  # shown by set_siblings once there is more than one version
         return row
 
     def _tool(self, text: str, name: str) -> QToolButton:

@@ -64,6 +64,9 @@ class Sidebar(QFrame):
         self.list.currentItemChanged.connect(self._on_current)
         self.list.setUniformItemSizes(False)
         self.list.setWordWrap(True)
+        # Long titles wrap or elide inside the sidebar; it never scrolls sideways.
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.empty_label = QLabel(self, objectName="WelcomeMuted")
         self.empty_label.setWordWrap(True)
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
