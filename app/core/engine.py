@@ -196,6 +196,8 @@ class LocalEngine:
             self._ctx.close()
         if self._model is not None:
             self._model.close()
+        if self._template is not None:
+            self._template.close()  # a GGUF template's helper process
         self._model = self._ctx = self._template = self._info = self._decoder = None
 
     def _require(self) -> tuple[NativeModel, NativeContext, ChatTemplate]:

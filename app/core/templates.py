@@ -1,24 +1,19 @@
 """Chat templates: turn a conversation into the prompt text a model was trained on.
 
 The GGUF's own `tokenizer.chat_template` (Jinja) wins; it is rendered in Jinja's immutable
-sandbox because a model file is untrusted input. Without one, a built-in template is chosen by
+sandbox, in a helper process with time and memory limits (template_sandbox), because a model
+file is untrusted input. Without one, a built-in template is chosen by
 architecture, and failing that a plain "User: … / Assistant:" completion style is used.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
-
-from jinja2 import TemplateError
-from jinja2.exceptions import SecurityError
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from app.core.errors import ModelError
+from app.core.template_sandbox import SandboxFailure, TemplateSandbox
 from app.core.types import ChatMessage
 
 _log = logging.getLogger(__name__)
@@ -34,10 +29,16 @@ class ChatTemplate:
     source: str  # "gguf", "builtin:<family>" or "completion" (as in ModelInfo)
     stop: tuple[str, ...]  # strings that end a reply
     renderer: Callable[[Sequence[ChatMessage]], str]
+    closer: Callable[[], None] | None = None  # ends a GGUF template's helper process
 
     def render(self, messages: Sequence[ChatMessage]) -> str:
         """The prompt for `messages`, ending where the assistant's reply starts."""
         return self.renderer(messages)
+
+    def close(self) -> None:
+        """Release what the template holds (a helper process); built-in ones hold nothing."""
+        if self.closer is not None:
+            self.closer()
 
 
 def _split_system(messages: Sequence[ChatMessage]) -> tuple[str, list[ChatMessage]]:
@@ -141,88 +142,66 @@ def builtin_template(family: str) -> ChatTemplate:
     return ChatTemplate(name, source, stop, renderer)
 
 
-# --- the GGUF's own Jinja template, sandboxed -------------------------------------------------
+# --- the GGUF's own Jinja template, sandboxed in a helper process ----------------------------
+
+_CHOOSE = "choose a template family in the settings to use this model."
 
 
-class _TemplateRaised(Exception):
-    """The template called raise_exception() (usually: a role order it does not accept)."""
-
-
-def _raise_exception(message: str) -> None:
-    raise _TemplateRaised(message)
-
-
-def _strftime_now(fmt: str) -> str:
-    return datetime.now().strftime(fmt)
-
-
-def _tojson(value: Any, indent: int | None = None, **_: Any) -> str:
-    # Transformers' flavour: real UTF-8, no HTML escaping.
-    return json.dumps(value, ensure_ascii=False, indent=indent)
-
-
-class _StrictSandbox(ImmutableSandboxedEnvironment):
-    """Jinja's immutable sandbox, failing at the first unsafe attribute instead of later."""
-
-    def unsafe_undefined(self, obj: Any, attribute: str) -> Any:
-        raise SecurityError(
-            f"access to attribute {attribute!r} of {type(obj).__name__!r} object is unsafe"
+def _template_error(failure: SandboxFailure) -> ChatTemplateError:
+    if failure.kind == "invalid":
+        text = f"The model's built-in chat template is invalid ({failure}); {_CHOOSE}"
+    elif failure.kind == "unsafe":
+        text = (
+            f"The model's built-in chat template tried an unsafe operation and was stopped "
+            f"({failure}); {_CHOOSE}"
         )
-
-
-def _sandbox() -> ImmutableSandboxedEnvironment:
-    env = _StrictSandbox(trim_blocks=True, lstrip_blocks=True)
-    env.globals["raise_exception"] = _raise_exception
-    env.globals["strftime_now"] = _strftime_now
-    env.filters["tojson"] = _tojson
-    return env
+    elif failure.kind == "refused":
+        text = f"The model's chat template refused the conversation: {failure}"
+    elif failure.kind == "limit":
+        text = (
+            f"The model's built-in chat template used too much time or memory and was stopped "
+            f"({failure}); {_CHOOSE}"
+        )
+    else:
+        text = f"The model's built-in chat template failed ({failure}); {_CHOOSE}"
+    return ChatTemplateError(text)
 
 
 def gguf_template(source: str, *, bos_token: str = "", eos_token: str = "") -> ChatTemplate:
-    """A template from a GGUF's `tokenizer.chat_template`, compiled in the sandbox."""
+    """A template from a GGUF's `tokenizer.chat_template`, compiled in its sandbox process.
+
+    Close the result (ChatTemplate.close) when the model unloads; dropping it also ends the
+    process.
+    """
     try:
-        compiled = _sandbox().from_string(source)
-    except (TemplateError, RecursionError, MemoryError) as exc:
-        raise ChatTemplateError(
-            f"The model's built-in chat template is invalid ({exc}); choose a template family "
-            f"in the settings to use this model."
-        ) from exc
+        sandbox = TemplateSandbox(source)
+    except SandboxFailure as exc:
+        raise _template_error(exc) from exc
 
     def run(messages: Sequence[ChatMessage]) -> str:
-        return compiled.render(
-            messages=[{"role": m.role, "content": m.content} for m in messages],
-            add_generation_prompt=True,
-            bos_token=bos_token,
-            eos_token=eos_token,
+        return sandbox.render(
+            {
+                "messages": [{"role": m.role, "content": m.content} for m in messages],
+                "add_generation_prompt": True,
+                "bos_token": bos_token,
+                "eos_token": eos_token,
+            }
         )
 
     def render(messages: Sequence[ChatMessage]) -> str:
         try:
             try:
                 return run(messages)
-            except _TemplateRaised:
-                if not any(m.role == "system" for m in messages):
+            except SandboxFailure as exc:
+                if exc.kind != "refused" or not any(m.role == "system" for m in messages):
                     raise
                 # Many templates reject a system role; fold it into the first user turn.
                 return run(_fold_system(messages))
-        except SecurityError as exc:
-            raise ChatTemplateError(
-                f"The model's built-in chat template tried an unsafe operation and was stopped "
-                f"({exc}); choose a template family in the settings to use this model."
-            ) from exc
-        except _TemplateRaised as exc:
-            raise ChatTemplateError(
-                f"The model's chat template refused the conversation: {exc}"
-            ) from exc
-        except (TemplateError, TypeError, ValueError, AttributeError, LookupError,
-                ArithmeticError, RecursionError, MemoryError) as exc:  # fmt: skip
-            raise ChatTemplateError(
-                f"The model's built-in chat template failed ({type(exc).__name__}: {exc}); "
-                f"choose a template family in the settings to use this model."
-            ) from exc
+        except SandboxFailure as exc:
+            raise _template_error(exc) from exc
 
     stop = (eos_token,) if eos_token else ()
-    return ChatTemplate("gguf", "gguf", stop, render)
+    return ChatTemplate("gguf", "gguf", stop, render, sandbox.close)
 
 
 def select_template(
@@ -244,7 +223,11 @@ def select_template(
         return builtin_template(override)
     if embedded:
         template = gguf_template(embedded, bos_token=bos_token, eos_token=eos_token)
-        template.render([ChatMessage("user", "Hello")])  # fail at load, not mid-conversation
+        try:
+            template.render([ChatMessage("user", "Hello")])  # fail at load, not mid-conversation
+        except ChatTemplateError:
+            template.close()
+            raise
         return template
     has = has_special_token or (lambda _text: False)
     family = _ARCHITECTURES.get(architecture.lower())
