@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
+from app.core.atomic_write import SHARED, write_text_atomic
 from app.core.errors import EnclaveError
 from app.runtime import Runtime
 
@@ -53,10 +53,7 @@ def run(args: argparse.Namespace, runtime: Runtime) -> int:
 
 
 def _write(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
     try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
+        write_text_atomic(path, text, mode=SHARED)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise EnclaveError(f"Cannot write {path}: {exc.strerror or exc}.") from exc

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
-import os
 import signal
 import sys
 import time
@@ -20,6 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from app.core.atomic_write import SHARED, write_text_atomic
 from app.core.errors import DocumentError, EnclaveError, PolicyRefused
 from app.core.types import CancelToken
 from app.runtime import Runtime
@@ -239,9 +239,13 @@ def _write(args: argparse.Namespace, results: list[dict[str, Any]], failures: li
         print(f"[saved as conversation {ids}]", file=sys.stderr)
     if args.output:
         out = Path(args.output)
-        tmp = out.with_name(out.name + ".tmp")
-        tmp.write_text(text + "\n", encoding="utf-8")
-        os.replace(tmp, out)
+        try:
+            write_text_atomic(out, text + "\n", mode=SHARED)
+        except OSError as exc:
+            raise EnclaveError(
+                f"Cannot write {out}: {exc.strerror or exc}; the summaries are saved in the "
+                f"conversations listed above."
+            ) from exc
         print(f"[written to {out}]", file=sys.stderr)
     else:
         sys.stdout.write(text + "\n")

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
+from app.core.atomic_write import write_text_atomic
 from app.core.errors import PolicyRefused
 from app.policy import Policy
 
@@ -98,11 +98,4 @@ class SettingsStore:
             self.path.replace(self.path.with_suffix(".json.corrupt"))
 
     def _write(self) -> None:
-        tmp = self.path.with_suffix(".json.tmp")
-        data = json.dumps(asdict(self._user), indent=2, sort_keys=True)
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, self.path)
+        write_text_atomic(self.path, json.dumps(asdict(self._user), indent=2, sort_keys=True))

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
+from app.core.atomic_write import SHARED, write_text_atomic
 from app.core.errors import EnclaveError
 from app.core.export import export_conversation, import_json
 from app.core.store.records import ConversationRecord
@@ -31,12 +31,9 @@ def export_to(store, conversation_id: int, fmt: str, path: Path) -> Path:
         html_to_pdf(export_conversation(store, conversation_id, "html"), path)
         return path
     text = export_conversation(store, conversation_id, fmt)
-    tmp = path.with_name(path.name + ".tmp")
     try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
+        write_text_atomic(path, text, mode=SHARED)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise EnclaveError(
             f"Cannot write {path}: {exc.strerror or exc}. Choose another folder."
         ) from exc

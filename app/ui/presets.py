@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+from app.core.atomic_write import write_text_atomic
 
 
 @dataclass(frozen=True)
@@ -43,11 +44,7 @@ class PresetStore:
 
     def save(self, presets: list[Preset]) -> None:
         data = json.dumps({"presets": [asdict(p) for p in presets]}, indent=2, ensure_ascii=False)
-        tmp = self.path.with_suffix(".json.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(data)
-        os.replace(tmp, self.path)
+        write_text_atomic(self.path, data)
 
     def _set_aside(self) -> None:
         with contextlib.suppress(OSError):

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
 
+from app.core.atomic_write import write_text_atomic
 from app.core.errors import Cancelled, DownloadError
 from app.core.models.http import Opened, network_error_message, open_url
 from app.core.models.progress import ProgressFn, ProgressMeter
@@ -302,13 +303,9 @@ def _read_meta(meta_file: Path) -> dict:
 
 
 def _write_meta(meta_file: Path, meta: dict) -> None:
-    tmp = meta_file.with_name(meta_file.name + ".tmp")
     try:
-        tmp.write_text(json.dumps(meta), encoding="utf-8")
-        os.replace(tmp, meta_file)
+        write_text_atomic(meta_file, json.dumps(meta))
     except OSError as exc:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
         raise DownloadError(
             f"Could not write to {meta_file.parent}: {exc.strerror or exc}; free some disk space "
             f"or check permissions. Nothing was installed."

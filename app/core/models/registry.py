@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import os
 import threading
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
@@ -25,6 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from app.core.atomic_write import write_text_atomic
 from app.core.default_model import (
     DEFAULT_MODEL_NAME,
     DEFAULT_MODEL_SHA256,
@@ -373,17 +373,9 @@ def _valid(raw: Any) -> bool:
 
 
 def _atomic_write_json(path: Path, data: Any) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=2, sort_keys=True)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        write_text_atomic(path, json.dumps(data, indent=2, sort_keys=True))
     except OSError as exc:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
         raise ModelError(
             f"Cannot save the list of installed models in {path.parent}: "
             f"{exc.strerror or exc}; free some disk space or check permissions."
