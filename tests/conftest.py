@@ -54,3 +54,20 @@ def engine(model_path: Path) -> Iterator[object]:
     eng.load(model_path, LoadOptions(context_size=2048, threads=2))
     yield eng
     eng.unload()
+
+
+@pytest.fixture(scope="session")
+def variant_model(model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """A second real model (the default one renamed): it is not the bundled model."""
+    from tests.helpers.http_server import make_variant
+
+    return make_variant(model_path, tmp_path_factory.mktemp("variant") / "gemma-3-test.gguf")
+
+
+@pytest.fixture
+def server() -> Iterator[object]:
+    """A real HTTP server on 127.0.0.1 serving model files, with Range and fault injection."""
+    from tests.helpers.http_server import ModelServer
+
+    with ModelServer() as running:
+        yield running

@@ -8,16 +8,10 @@ from pathlib import Path
 import pytest
 
 from tests.helpers.cli import assert_one_clear_line, enclave
-from tests.helpers.http_server import ModelServer, make_variant
+from tests.helpers.http_server import ModelServer
 
 BUNDLED_ID = "a5fd3b62230a"
 ROUTE = "/org/repo/resolve/main/gemma-3-test.gguf"
-
-
-@pytest.fixture(scope="session")
-def variant_model(model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    """A second real model (the default one renamed): it is not the bundled model."""
-    return make_variant(model_path, tmp_path_factory.mktemp("variant") / "gemma-3-test.gguf")
 
 
 @pytest.fixture(autouse=True)

@@ -22,27 +22,15 @@ from app.core.models.pull import mirrored
 from app.core.types import CancelToken
 from app.policy import Policy
 from app.runtime import Runtime
-from tests.helpers.http_server import ModelServer, make_variant
+from tests.helpers.http_server import ModelServer
 
 ROUTE = "/org/repo-GGUF/resolve/main/gemma-3-test.gguf"
 MB = 1 << 20
 
 
-@pytest.fixture(scope="session")
-def variant_model(model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    """A second real model (the default one renamed): it is not the bundled model."""
-    return make_variant(model_path, tmp_path_factory.mktemp("variant") / "gemma-3-test.gguf")
-
-
 @pytest.fixture(autouse=True)
 def bundled(model_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ENCLAVE_BUNDLED_MODEL", str(model_path))
-
-
-@pytest.fixture
-def server():
-    with ModelServer() as running:
-        yield running
 
 
 def make_manager(tmp_path: Path, policy: str = "") -> ModelManager:

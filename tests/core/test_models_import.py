@@ -13,13 +13,6 @@ from app.core.errors import Cancelled, ModelError, PolicyRefused
 from app.core.models.manager import ModelManager
 from app.core.types import CancelToken
 from app.runtime import Runtime
-from tests.helpers.http_server import make_variant
-
-
-@pytest.fixture(scope="session")
-def variant_model(model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    """A second real model (the default one renamed): it is not the bundled model."""
-    return make_variant(model_path, tmp_path_factory.mktemp("variant") / "gemma-3-test.gguf")
 
 
 @pytest.fixture(autouse=True)

@@ -22,15 +22,8 @@ from app.core.models.resolve import (
 )
 from app.core.types import LoadOptions
 from app.runtime import Runtime
-from tests.helpers.http_server import make_variant
 
 BUNDLED_ID = DEFAULT_MODEL_SHA256[:12]
-
-
-@pytest.fixture(scope="session")
-def variant_model(model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    """A second real model (the default one renamed): it is not the bundled model."""
-    return make_variant(model_path, tmp_path_factory.mktemp("variant") / "gemma-3-test.gguf")
 
 
 @pytest.fixture(autouse=True)
