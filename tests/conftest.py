@@ -31,7 +31,9 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         monkeypatch.setenv(var, str(home / var.lower()))
     monkeypatch.setenv("XDG_CONFIG_DIRS", str(tmp_path / "etc-xdg"))
     monkeypatch.setenv("ENCLAVE_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("ENCLAVE_POLICY", str(tmp_path / "no-policy.toml"))
+    empty_policy = tmp_path / "no-policy.toml"  # an empty policy: no machine policy applies
+    empty_policy.write_text("", encoding="utf-8")
+    monkeypatch.setenv("ENCLAVE_POLICY", str(empty_policy))
     monkeypatch.delenv("ENCLAVE_BUNDLED_MODEL", raising=False)
     return tmp_path
 

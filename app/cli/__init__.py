@@ -17,7 +17,7 @@ from app import __version__
 from app.cli import chat_cmd, export_cmd, models_cmd, selftest_cmd, summarize_cmd
 from app.core import netguard
 from app.core.errors import EnclaveError
-from app.runtime import Runtime
+from app.core.config.runtime import Runtime
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_REFUSED, EXIT_CANCELLED = 0, 1, 2, 3, 130
 _COMMANDS = (chat_cmd, summarize_cmd, models_cmd, export_cmd, selftest_cmd)

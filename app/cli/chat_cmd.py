@@ -7,7 +7,7 @@ import sys
 
 from app.core.errors import EnclaveError, PolicyRefused
 from app.core.types import CancelToken, ChatMessage, GenerationParams
-from app.runtime import Runtime
+from app.core.config.runtime import Runtime
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from app.core.atomic_write import SHARED, write_text_atomic
 from app.core.errors import EnclaveError
-from app.runtime import Runtime
+from app.core.config.runtime import Runtime
 
 FORMATS = ("md", "html", "pdf", "json")
 

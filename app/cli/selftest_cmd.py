@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.core.errors import EnclaveError
-from app.runtime import Runtime
+from app.core.config.runtime import Runtime
 
 PROBE_PROMPT = "The capital of France is"
 

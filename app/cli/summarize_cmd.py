@@ -22,7 +22,7 @@ from typing import Any
 from app.core.atomic_write import SHARED, write_text_atomic
 from app.core.errors import DocumentError, EnclaveError, PolicyRefused
 from app.core.types import CancelToken
-from app.runtime import Runtime
+from app.core.config.runtime import Runtime
 
 EXIT_OK, EXIT_ERROR, EXIT_CANCELLED = 0, 1, 130
 _PASSWORD_TRIES = 3

@@ -15,6 +15,15 @@ class ChatMessage:
     content: str
 
 
+class Thought(str):
+    """A piece of a model's reasoning (a `<think>` block, a server's `reasoning_content`).
+
+    A backend's stream yields plain `str` pieces for the answer and `Thought` pieces for the
+    reasoning, so every consumer can keep the two apart: reasoning is shown folded, stored apart,
+    and never fed back to the model.
+    """
+
+
 @dataclass(frozen=True)
 class LoadOptions:
     context_size: int = 4096

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app import APP_NAME, __version__
 from app.core.errors import EnclaveError
-from app.paths import resources_dir
+from app.core.config.paths import resources_dir
 from app.ui.i18n import Translations
 from app.ui.single_instance import SingleInstance
 from app.ui.theme import apply_theme

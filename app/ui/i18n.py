@@ -11,7 +11,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QTranslator
 
-from app.paths import resources_dir
+from app.core.config.paths import resources_dir
 
 SUPPORTED = ("en", "fr")
 

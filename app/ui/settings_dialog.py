@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.settings import Settings
+from app.core.config.settings import Settings
 from app.ui.presets import Preset
 from app.ui.presets_editor import PresetsEditor
 

@@ -13,7 +13,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication
 
-from app.paths import resources_dir
+from app.core.config.paths import resources_dir
 from app.ui.markdown_render import DARK_CODE, LIGHT_CODE, CodeTheme
 
 LIGHT = {

@@ -20,8 +20,8 @@ from app.core.models.catalog import load_catalog
 from app.core.models.manager import ModelManager
 from app.core.models.pull import mirrored
 from app.core.types import CancelToken
-from app.policy import Policy
-from app.runtime import Runtime
+from app.core.config.policy import Policy
+from app.core.config.runtime import Runtime
 from tests.helpers.http_server import ModelServer
 
 ROUTE = "/org/repo-GGUF/resolve/main/gemma-3-test.gguf"

@@ -12,7 +12,7 @@ from app.core.default_model import DEFAULT_MODEL_SHA256
 from app.core.errors import Cancelled, ModelError, PolicyRefused
 from app.core.models.manager import ModelManager
 from app.core.types import CancelToken
-from app.runtime import Runtime
+from app.core.config.runtime import Runtime
 
 
 @pytest.fixture(autouse=True)

@@ -21,7 +21,7 @@ from app.core.models.resolve import (
     settings_for,
 )
 from app.core.types import LoadOptions
-from app.runtime import Runtime
+from app.core.config.runtime import Runtime
 
 BUNDLED_ID = DEFAULT_MODEL_SHA256[:12]
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from app.core.errors import EnclaveError
-from app.paths import resolve_paths
+from app.core.config.paths import resolve_paths
 
 
 def test_option_beats_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

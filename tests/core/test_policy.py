@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from app.core.errors import PolicyError
-from app.policy import Policy, load_policy
+from app.core.config.policy import Policy, load_policy
 
 SHA = "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818"
 

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from app.core.errors import PolicyRefused
-from app.core.settings import Settings, SettingsStore
-from app.policy import load_policy
+from app.core.config.settings import Settings
+from app.core.config.settings_store import SettingsStore
+from app.core.config.policy import load_policy
 
 
 def test_settings_persist_privately(tmp_path: Path) -> None:

@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
     from app.core import netguard
-    from app.runtime import Runtime
+    from app.core.config.runtime import Runtime
     from app.ui.application import create_qapp, open_window
 
     netguard.install()  # as the real entry point does

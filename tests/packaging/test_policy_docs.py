@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from app.paths import default_policy_file
-from app.policy import (
+from app.core.config.paths import default_policy_file
+from app.core.config.policy import (
     LOCKABLE_SETTINGS,
     HistoryPolicy,
     ModelsPolicy,

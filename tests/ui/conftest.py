@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QThread
 
-from app.runtime import Runtime
+from app.core.config.runtime import Runtime
 from tests.helpers.fake_engine import FakeEngine
 
 # Noise from the headless "offscreen" platform plugin, not from Enclave: it cannot pass a

@@ -10,7 +10,7 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QMessageBox
 
-from app.runtime import Runtime
+from app.core.config.runtime import Runtime
 from app.ui.models import ModelManagerDialog
 from tests.helpers.http_server import ModelServer
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QApplication
 
-from app.runtime import Runtime
+from app.core.config.runtime import Runtime
 from app.ui.settings_dialog import SettingsDialog
 from tests.helpers.fake_engine import FakeEngine
 from tests.helpers.qt import make_window, send

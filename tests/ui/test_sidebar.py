@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from PySide6.QtCore import Qt
 
 from app.core.store import Store
-from app.runtime import Runtime
+from app.core.config.runtime import Runtime
 from app.ui.date_groups import Group, group_of
 from tests.helpers.fake_engine import FakeEngine
 from tests.helpers.qt import WAIT_MS, make_window, send

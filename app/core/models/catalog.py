@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from app.core.errors import ModelError
-from app.paths import resources_dir
+from app.core.config.paths import resources_dir
 
 CATALOG_FILE = "catalog.json"
 

@@ -27,7 +27,7 @@ from app.core.errors import Cancelled, DownloadError
 from app.core.models.http import Opened, network_error_message, open_url
 from app.core.models.progress import ProgressFn, ProgressMeter
 from app.core.types import CancelToken
-from app.policy import Policy
+from app.core.config.policy import Policy
 
 CHUNK = 1 << 20
 _DISK_FULL = {errno.ENOSPC, errno.EFBIG, getattr(errno, "EDQUOT", errno.ENOSPC)}

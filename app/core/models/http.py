@@ -19,7 +19,7 @@ from urllib.parse import urljoin, urlparse
 
 from app.core import netguard
 from app.core.errors import DownloadError, PolicyRefused
-from app.policy import Policy
+from app.core.config.policy import Policy
 
 MAX_REDIRECTS = 10
 USER_AGENT = "Enclave-model-download"  # no version, no machine details

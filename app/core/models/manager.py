@@ -32,7 +32,7 @@ from app.core.models.registry import (
 )
 from app.core.models.resolve import check_allowed, find_installed
 from app.core.types import CancelToken
-from app.runtime import Runtime
+from app.core.config.runtime import Runtime
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,8 @@ from app.core.errors import ModelError, PolicyRefused
 from app.core.models.hashing import sha256_file
 from app.core.models.registry import InstalledModel, ModelSettings, Registry
 from app.core.types import LoadOptions
-from app.paths import Paths
-from app.policy import Policy
+from app.core.config.paths import Paths
+from app.core.config.policy import Policy
 
 _HEX = re.compile(r"^[0-9a-f]{4,64}$")
 MIN_PREFIX = 4

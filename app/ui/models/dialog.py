@@ -36,7 +36,7 @@ from app.core.models.manager import ModelManager
 from app.core.models.progress import Progress
 from app.core.models.pull import PullPlan, UnverifiedDownload
 from app.core.models.registry import InstalledModel
-from app.runtime import Runtime
+from app.core.config.runtime import Runtime
 from app.ui.models.progress_panel import ProgressPanel
 from app.ui.models.settings_dialog import ModelSettingsDialog
 from app.ui.models.tables import CatalogTable, InstalledTable

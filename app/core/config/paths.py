@@ -116,7 +116,7 @@ def resolve_policy_file(option: str | os.PathLike[str] | None = None) -> Path:
 
 def resources_dir() -> Path:
     """`resources/` beside the package in a checkout, or inside a frozen bundle."""
-    here = Path(__file__).resolve().parent
+    here = Path(__file__).resolve().parents[2]  # the `app` package
     for candidate in (here / "resources", here.parent / "resources"):
         if candidate.is_dir():
             return candidate

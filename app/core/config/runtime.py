@@ -1,4 +1,7 @@
-"""What every entry point needs: paths, the admin policy and the user's settings, resolved once."""
+"""What every entry point needs: paths, the admin policy and the user's settings, resolved once.
+
+A front end creates one `Runtime` at start and hands it down; core code takes what it needs from it.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +9,10 @@ import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from app.core.settings import SettingsStore
+from app.core.config.settings_store import SettingsStore
 from app.core.types import LoadOptions
-from app.paths import Paths, resolve_paths, resolve_policy_file
-from app.policy import Policy, load_policy
+from app.core.config.paths import Paths, default_policy_file, resolve_paths, resolve_policy_file
+from app.core.config.policy import Policy, load_policy
 
 
 @dataclass
@@ -25,7 +28,8 @@ class Runtime:
         policy_file: str | os.PathLike[str] | None = None,
     ) -> Runtime:
         """Load the policy first (an invalid one stops everything), then the data directory."""
-        policy = load_policy(resolve_policy_file(policy_file))
+        chosen = resolve_policy_file(policy_file)
+        policy = load_policy(chosen, required=chosen != default_policy_file())
         paths = resolve_paths(data_dir).ensure()
         return cls(paths, policy, SettingsStore(paths.settings_file, policy))
 

@@ -1,47 +1,26 @@
-"""User settings, persisted as JSON in the data directory and merged with the admin policy.
+"""The user's settings, persisted as JSON in the data directory and merged with the admin policy.
 
 The policy wins: a value it sets under `[settings]` replaces the user's, and a name it lists in
-`locked` cannot be changed (`SettingsStore.update` refuses it). Unknown keys in the file are
-kept out; a corrupt file is set aside (renamed `.corrupt`) so the user starts with defaults and
-nothing is silently overwritten.
+`locked` takes the policy's value, or the built-in default where the policy gives none (never the
+user's file, even edited by hand); `SettingsStore.update` refuses a locked name. Unknown keys in
+the file are kept out; a corrupt file is set aside (renamed `.corrupt`) so the user starts with
+defaults and nothing is silently overwritten.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, fields, replace
 from pathlib import Path
 from typing import Any
 
 from app.core.atomic_write import write_text_atomic
+from app.core.config.policy import Policy
+from app.core.config.settings import Settings
 from app.core.errors import PolicyRefused
-from app.policy import Policy
 
-
-@dataclass(frozen=True)
-class Settings:
-    model: str = ""  # installed model id, name or path; "" = the default model
-    temperature: float = 0.7
-    top_p: float = 0.95
-    top_k: int = 40
-    min_p: float = 0.05
-    repeat_penalty: float = 1.1
-    max_tokens: int = 512
-    context_size: int = 4096
-    threads: int = 0  # 0 = choose from the CPU count
-    gpu_layers: int = -1  # -1 = all when llama.cpp has a GPU backend, else 0
-    system_prompt: str = ""
-    language: str = "system"  # system | en | fr
-    theme: str = "system"  # system | light | dark
-    first_run_done: bool = False
-    # Documents dropped for a summary: larger ones get a message naming the limit.
-    document_max_file_mb: int = 100
-    document_max_pages: int = 2000
-    document_max_chars: int = 3_000_000
-
-
-_FIELD_TYPES = {f.name: f.type for f in fields(Settings)}
+_FIELD_NAMES = frozenset(f.name for f in fields(Settings))
 
 
 class SettingsStore:
@@ -63,7 +42,7 @@ class SettingsStore:
             raise PolicyRefused(
                 f"The administrator has locked {', '.join(locked)}; it cannot be changed here."
             )
-        unknown = sorted(set(changes) - set(_FIELD_TYPES))
+        unknown = sorted(set(changes) - _FIELD_NAMES)
         if unknown:
             raise ValueError(f"unknown settings: {', '.join(unknown)}")
         self._user = replace(self._user, **changes)
@@ -71,7 +50,12 @@ class SettingsStore:
         return self.current
 
     def _policy_values(self) -> dict[str, Any]:
-        return {k: v for k, v in self.policy.settings.values.items() if k in _FIELD_TYPES}
+        """What the policy imposes: its values, and the built-in default of a locked name it
+        gives no value for."""
+        defaults = asdict(Settings())
+        locked = {k: defaults[k] for k in self.policy.settings.locked if k in _FIELD_NAMES}
+        given = {k: v for k, v in self.policy.settings.values.items() if k in _FIELD_NAMES}
+        return {**locked, **given}
 
     def _read(self) -> Settings:
         try:
