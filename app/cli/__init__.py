@@ -14,13 +14,13 @@ import traceback
 from collections.abc import Sequence
 
 from app import __version__
-from app.cli import chat_cmd, export_cmd, models_cmd, selftest_cmd, summarize_cmd
+from app.cli import audit_cmd, chat_cmd, export_cmd, models_cmd, selftest_cmd, summarize_cmd
 from app.core import netguard
 from app.core.errors import EnclaveError
 from app.core.config.runtime import Runtime
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_REFUSED, EXIT_CANCELLED = 0, 1, 2, 3, 130
-_COMMANDS = (chat_cmd, summarize_cmd, models_cmd, export_cmd, selftest_cmd)
+_COMMANDS = (chat_cmd, summarize_cmd, models_cmd, export_cmd, selftest_cmd, audit_cmd)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,6 +43,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     runtime: Runtime | None = None
     try:
         runtime = Runtime.create(args.data_dir, args.policy)
+        if args.command != "audit":  # reading the trail is not an event in it
+            from app.core.audit import record_app_start
+
+            record_app_start(runtime.audit, runtime.policy.source)
         if args.command is None:
             return _open_window(runtime)
         return int(args.run(args, runtime) or 0)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, replace
+from functools import cached_property
 from pathlib import Path
 
 from app.core.config.settings_store import SettingsStore
@@ -41,6 +42,12 @@ class Runtime:
         if self.policy.history.retention_days:
             store.purge_older_than(self.policy.history.retention_days)
         return store
+
+    @cached_property
+    def audit(self):  # -> app.core.audit.AuditTrail, for the policy's [audit]
+        from app.core.audit import trail_for
+
+        return trail_for(self.policy.audit, self.paths.data_dir)
 
     def resolve_model(self, spec: str | None = None) -> Path:
         """A model id, name or path; empty means the user's choice, else the policy's default."""
