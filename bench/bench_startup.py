@@ -163,7 +163,7 @@ def stall_probe(output: Path) -> None:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtCore import QTimer
 
-    from app.runtime import Runtime
+    from app.core.config.runtime import Runtime
     from app.ui.application import create_qapp, open_window
     from tests.helpers.make_documents import LOREM, make_docx
 

@@ -195,7 +195,7 @@ def measure_window(path: Path, runs: int) -> dict:
     from PySide6.QtCore import QEvent, QObject
     from PySide6.QtWidgets import QApplication
 
-    from app.runtime import Runtime
+    from app.core.config.runtime import Runtime
     from app.ui.application import create_qapp, open_window
     from app.ui.message_widget import MessageWidget
 

@@ -157,7 +157,7 @@ def main() -> int:
         help="tokens per second of the scripted engine (0: as fast as it can)",
     )
     args = parser.parse_args()
-    from app.runtime import Runtime
+    from app.core.config.runtime import Runtime
     from tests.helpers.fake_engine import FakeEngine
 
     data = Path(tempfile.mkdtemp(prefix="enclave-stall-"))

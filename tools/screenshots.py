@@ -136,7 +136,7 @@ def shoot(out: Path, model: str | None) -> None:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
-    from app.runtime import Runtime
+    from app.core.config.runtime import Runtime
     from app.ui.application import create_qapp, open_window
     from app.ui.i18n import Translations
     from app.ui.settings_dialog import SettingsDialog

@@ -33,7 +33,7 @@ def make_database_at(path: Path, revision: str) -> None:
 def test_head_constant_matches_the_migration_scripts() -> None:
     scripts = ScriptDirectory.from_config(database.alembic_config())
     assert scripts.get_heads() == [database.HEAD_REVISION]
-    assert [s.revision for s in scripts.walk_revisions()] == ["0002", "0001"]
+    assert [s.revision for s in scripts.walk_revisions()] == ["0003", "0002", "0001"]
 
 
 def test_upgrade_from_0001_keeps_the_data(tmp_path: Path) -> None:
@@ -75,7 +75,7 @@ def test_upgrade_from_0001_keeps_the_data(tmp_path: Path) -> None:
         assert store.integrity_check() == []
     engine = database.create_file_engine(db)
     try:
-        assert database.current_revision(engine) == "0002"
+        assert database.current_revision(engine) == database.HEAD_REVISION
     finally:
         engine.dispose()
 
@@ -142,3 +142,44 @@ def test_migration_scripts_ship_in_the_package() -> None:
     assert '"*.mako"' in pyproject  # script.py.mako is package data
     migrations = Path(database.MIGRATIONS_DIR)
     assert (migrations / "env.py").is_file() and (migrations / "script.py.mako").is_file()
+
+
+def test_upgrade_to_0003_gives_old_conversations_the_model_of_their_last_reply(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "old.sqlite3"
+    make_database_at(db, "0002")
+    first, last = "1" * 64, "2" * 64
+    raw = sqlite3.connect(db)
+    with raw:
+        raw.execute(
+            "INSERT INTO conversations (id, title, title_is_auto, system_prompt, pinned, "
+            "created_at, updated_at) VALUES "
+            "(1, 'Two models', 0, '', 0, '2024-05-01 10:00:00.000000', "
+            "'2024-05-01 10:05:00.000000'), "
+            "(2, 'No reply', 0, '', 0, '2024-05-01 10:00:00.000000', "
+            "'2024-05-01 10:05:00.000000')"
+        )
+        raw.execute(
+            "INSERT INTO messages (id, conversation_id, parent_id, role, content, status, "
+            "model_name, model_sha256, created_at, updated_at) VALUES "
+            "(1, 1, NULL, 'user', 'q', 'complete', NULL, NULL, "
+            "'2024-05-01 10:00:00.000000', '2024-05-01 10:00:00.000000'), "
+            "(2, 1, 1, 'assistant', 'a', 'complete', 'Old model', :first, "
+            "'2024-05-01 10:01:00.000000', '2024-05-01 10:01:00.000000'), "
+            "(3, 1, 2, 'user', 'q2', 'complete', NULL, NULL, "
+            "'2024-05-01 10:02:00.000000', '2024-05-01 10:02:00.000000'), "
+            "(4, 1, 3, 'assistant', 'a2', 'complete', 'New model', :last, "
+            "'2024-05-01 10:03:00.000000', '2024-05-01 10:03:00.000000')",
+            {"first": first, "last": last},
+        )
+    raw.close()
+    with Store.open(db) as store:
+        conv = store.get_conversation(1)
+        assert (conv.model, conv.model_name, conv.model_sha256) == (
+            f"sha256:{last}",
+            "New model",
+            last,
+        )
+        empty = store.get_conversation(2)
+        assert (empty.model, empty.model_name, empty.model_sha256) == (None, None, None)

@@ -102,7 +102,7 @@ def test_integer_is_accepted_for_a_number_setting(tmp_path: Path) -> None:
 def test_machine_policy_cannot_be_replaced_by_a_user(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from app import paths
+    from app.core.config import paths
     from app.core.errors import PolicyRefused
 
     site = write(tmp_path, "[network]\nallow_model_downloads = false\n")

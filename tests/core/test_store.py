@@ -311,7 +311,8 @@ def test_history_off_writes_nothing(tmp_path: Path) -> None:
     assert [h.message_id for h in store.search("disk")] == [store.active_path(conv.id)[0].id]
     assert [c.id for c in store.list_conversations()] == [conv.id]
     store.close()
-    assert list(tmp_path.iterdir()) == [tmp_path / "home"]  # conftest's HOME, nothing else
+    # conftest's HOME and empty policy, nothing else
+    assert sorted(tmp_path.iterdir()) == [tmp_path / "home", tmp_path / "no-policy.toml"]
     assert not db.exists()
 
 
@@ -325,7 +326,7 @@ def test_reopening_a_current_database_skips_migrations(
 
     monkeypatch.setattr(alembic.command, "upgrade", no_upgrade)
     with Store.open(db_path) as store, store.engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0003"
 
 
 def test_broken_unicode_from_a_decoder_is_stored_replaced(store: Store) -> None:

@@ -18,16 +18,25 @@ import pytest
 from app.core.config.paths import default_policy_file
 from app.core.config.policy import (
     LOCKABLE_SETTINGS,
+    ApiPolicy,
+    AuditPolicy,
     HistoryPolicy,
     ModelsPolicy,
     NetworkPolicy,
+    ServerPolicy,
     load_policy,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
 ADMIN_GUIDE = ROOT / "docs" / "admin.md"
 EXAMPLES = sorted((ROOT / "packaging" / "policy").glob("*.toml"))
-SECTIONS = {"network": NetworkPolicy, "models": ModelsPolicy, "history": HistoryPolicy}
+SECTIONS = {
+    "network": NetworkPolicy,
+    "models": ModelsPolicy,
+    "history": HistoryPolicy,
+    "api": ApiPolicy,
+    "audit": AuditPolicy,
+}
 WIX = "{http://schemas.microsoft.com/wix/2006/wi}"
 
 
@@ -47,6 +56,9 @@ def test_the_installed_example_sets_every_key() -> None:
     raw = tomllib.loads(example.read_text(encoding="utf-8"))
     for section, key in _keys():
         assert key in raw.get(section, {}), f"[{section}] {key} is missing from the example"
+    for f in fields(ServerPolicy):
+        if f.name != "api_key_env":  # the alternative to api_key_file, shown in a comment
+            assert f.name in raw["servers"][0], f"[[servers]] {f.name} is missing"
     assert set(raw["settings"]) - {"locked"}, "the example sets no setting value"
     load_policy(example)
 
@@ -56,6 +68,9 @@ def test_the_admin_guide_documents_every_key_and_setting() -> None:
     for section, key in _keys():
         assert f"### `[{section}]`" in guide, section
         assert re.search(rf"^\| `{key}` \|", guide, re.MULTILINE), f"[{section}] {key}"
+    assert "### `[[servers]]`" in guide
+    for f in fields(ServerPolicy):
+        assert re.search(rf"^\| `{f.name}` \|", guide, re.MULTILINE), f"[[servers]] {f.name}"
     for setting in LOCKABLE_SETTINGS:
         assert f"`{setting}`" in guide, setting
 

@@ -27,7 +27,7 @@ FILE_MODE: Final = 0o600
 DIR_MODE: Final = 0o700
 BUSY_TIMEOUT_MS: Final = 5000
 SQLITE_MAGIC: Final = b"SQLite format 3\x00"
-HEAD_REVISION: Final = "0002"  # kept equal to the newest migration (a test checks it)
+HEAD_REVISION: Final = "0003"  # kept equal to the newest migration (a test checks it)
 MIGRATIONS_DIR: Final = Path(__file__).resolve().parent / "migrations"
 _WRITE_OPTION: Final = "enclave_write"
 

@@ -92,7 +92,9 @@ class Conversation(Base):
     title: Mapped[str] = mapped_column(Text, default="")
     title_is_auto: Mapped[bool] = mapped_column(default=True)
     system_prompt: Mapped[str] = mapped_column(Text, default="")
-    model: Mapped[str | None] = mapped_column(Text)
+    model: Mapped[str | None] = mapped_column(Text)  # the spec it was chosen by (id, path, ...)
+    model_name: Mapped[str | None] = mapped_column(Text)
+    model_sha256: Mapped[str | None] = mapped_column(String(64))
     pinned: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
@@ -113,6 +115,8 @@ class Conversation(Base):
             title_is_auto=bool(self.title_is_auto),
             system_prompt=self.system_prompt,
             model=self.model,
+            model_name=self.model_name,
+            model_sha256=self.model_sha256,
             pinned=bool(self.pinned),
             created_at=self.created_at,
             updated_at=self.updated_at,

@@ -67,7 +67,9 @@ class ConversationRecord:
     title: str
     title_is_auto: bool
     system_prompt: str
-    model: str | None
+    model: str | None  # the spec the model was chosen by: an installed id, a path, SERVER/ID
+    model_name: str | None
+    model_sha256: str | None
     pinned: bool
     created_at: datetime
     updated_at: datetime
@@ -191,7 +193,9 @@ class ImportedConversation:
     title: str
     title_is_auto: bool
     system_prompt: str
-    model: str | None
+    model: str | None  # the spec the model was chosen by: an installed id, a path, SERVER/ID
+    model_name: str | None
+    model_sha256: str | None
     pinned: bool
     created_at: datetime
     updated_at: datetime

@@ -145,9 +145,18 @@ class Store:
                 s, conversation_id, system_prompt=system_prompt
             ).record()
 
-    def set_conversation_model(self, conversation_id: int, model: str | None) -> ConversationRecord:
+    def set_conversation_model(
+        self,
+        conversation_id: int,
+        model: str | None,
+        name: str | None = None,
+        sha256: str | None = None,
+    ) -> ConversationRecord:
+        """The model this conversation uses from now on: its spec, name and sha256."""
         with self._write() as s:
-            return conversations.set_fields(s, conversation_id, model=model).record()
+            return conversations.set_fields(
+                s, conversation_id, model=model, model_name=name, model_sha256=sha256
+            ).record()
 
     def delete_conversation(self, conversation_id: int) -> ConversationRecord:
         """Soft delete: hidden from the list and search until restored or purged."""
