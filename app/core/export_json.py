@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -35,6 +36,8 @@ _CONVERSATION_KEYS = {
     "title_is_auto": (bool, False),
     "system_prompt": (str, False),
     "model": ((str, type(None)), False),
+    "model_name": ((str, type(None)), False),
+    "model_sha256": ((str, type(None)), False),
     "pinned": (bool, False),
     "created_at": (str, True),
     "updated_at": (str, False),
@@ -108,6 +111,8 @@ def conversation_to_dict(
             "title_is_auto": conversation.title_is_auto,
             "system_prompt": conversation.system_prompt,
             "model": conversation.model,
+            "model_name": conversation.model_name,
+            "model_sha256": conversation.model_sha256,
             "pinned": conversation.pinned,
             "created_at": _iso(conversation.created_at),
             "updated_at": _iso(conversation.updated_at),
@@ -290,6 +295,8 @@ def validate(document: Any) -> ImportedConversation:
         title_is_auto=conv.get("title_is_auto", not title),
         system_prompt=conv.get("system_prompt", ""),
         model=conv.get("model"),
+        model_name=conv.get("model_name"),
+        model_sha256=_sha256_or_none(conv.get("model_sha256")),
         pinned=conv.get("pinned", False),
         created_at=created,
         updated_at=_time(conv["updated_at"], "the conversation's updated_at")
@@ -306,3 +313,9 @@ def import_json(
     """Validate an export (text, bytes or parsed) and add it to the store as a new conversation."""
     document = dict(data) if isinstance(data, Mapping) else parse_json(data)
     return store.import_conversation(validate(document))
+
+
+def _sha256_or_none(value: str | None) -> str | None:
+    if value is not None and not re.fullmatch(r"[0-9a-f]{64}", value):
+        raise _fail("the conversation's model_sha256 is not a sha256 in hex")
+    return value

@@ -13,7 +13,16 @@ import pytest
 from sqlalchemy import text
 
 from app.core.errors import EnclaveError
-from app.core.store import ROOT, ConversationRecord, MessageRecord, NotFoundError, Store
+from app.core.store import (
+    ROOT,
+    ConversationRecord,
+    DeletedError,
+    MessageRecord,
+    NotFoundError,
+    PurgeCounts,
+    Store,
+    database,
+)
 from app.core.types import GenerationParams, GenerationStats
 
 
@@ -262,13 +271,15 @@ def test_soft_delete_restore_and_purge(store: Store) -> None:
     deleted = store.delete_conversation(conv.id)
     assert deleted.is_deleted
     assert store.list_conversations() == [] and store.search("pineapple") == []
-    assert store.get_conversation(conv.id).is_deleted  # still there for undo
+    with pytest.raises(DeletedError, match="was deleted"):  # not openable, even during Undo
+        store.get_conversation(conv.id)
+    assert store.find_conversation(conv.id) is None
     restored = store.restore_conversation(conv.id)
     assert not restored.is_deleted
     assert [c.id for c in store.list_conversations()] == [conv.id]
     assert len(store.search("pineapple")) == 1
     store.delete_conversation(conv.id)
-    assert store.purge_deleted() == 1
+    assert store.purge_deleted() == PurgeCounts(conversations=1, messages=1, documents=0)
     with pytest.raises(NotFoundError):
         store.get_conversation(conv.id)
     assert store.count_messages() == 0
@@ -283,8 +294,8 @@ def test_purge_older_than_keeps_recent(db_path: Path) -> None:
         clock.now += timedelta(days=40)
         recent = store.create_conversation(title="recent")
         store.add_message(recent.id, "user", "fresh")
-        assert store.purge_older_than(0) == 0
-        assert store.purge_older_than(30) == 1
+        assert store.purge_older_than(0).conversations == 0
+        assert store.purge_older_than(30).conversations == 1
         assert [c.title for c in store.list_conversations()] == ["recent"]
         assert store.search("ancient") == []
         assert store.count_messages() == 1
@@ -326,7 +337,8 @@ def test_reopening_a_current_database_skips_migrations(
 
     monkeypatch.setattr(alembic.command, "upgrade", no_upgrade)
     with Store.open(db_path) as store, store.engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0003"
+        version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        assert version == database.HEAD_REVISION
 
 
 def test_broken_unicode_from_a_decoder_is_stored_replaced(store: Store) -> None:

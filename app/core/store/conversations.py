@@ -1,11 +1,12 @@
-"""Conversation rows: create, list for the sidebar, rename, pin, soft delete, purge, import."""
+"""Conversation rows: create, list for the sidebar, rename, pin, soft delete, import (erasing
+for good is in erase.py)."""
 
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.core.errors import EnclaveError
@@ -100,22 +101,6 @@ def set_fields(session: Session, conversation_id: int, **fields: object) -> Conv
     return conversation
 
 
-def purge_deleted(session: Session, before: datetime | None) -> int:
-    stmt = delete(Conversation).where(Conversation.deleted_at.is_not(None))
-    if before is not None:
-        stmt = stmt.where(Conversation.deleted_at < before)
-    return session.execute(stmt).rowcount or 0
-
-
-def purge_older_than(session: Session, now: datetime, days: int) -> int:
-    """Delete conversations not touched for `days` days (0 or less keeps everything)."""
-    if days <= 0:
-        return 0
-    cutoff = now - timedelta(days=days)
-    stmt = delete(Conversation).where(Conversation.updated_at < cutoff)
-    return session.execute(stmt).rowcount or 0
-
-
 def count(session: Session, include_deleted: bool) -> int:
     stmt = select(func.count()).select_from(Conversation)
     if not include_deleted:
@@ -130,6 +115,8 @@ def import_conversation(session: Session, data: ImportedConversation) -> Convers
         title_is_auto=data.title_is_auto,
         system_prompt=data.system_prompt,
         model=data.model,
+        model_name=data.model_name,
+        model_sha256=data.model_sha256,
         pinned=data.pinned,
         created_at=data.created_at,
         updated_at=data.updated_at,

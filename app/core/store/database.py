@@ -1,5 +1,8 @@
 """Opening the SQLite database: file checks and permissions, engine and pragmas, migrations.
 
+Every connection comes from SQLCipher's driver (see cipher.py), with a key when the history is
+encrypted, and has `secure_delete` on: freed pages are zeroed, so a deleted row's bytes go.
+
 Transactions are explicit: pysqlite's own BEGIN handling is switched off and SQLAlchemy's
 `begin` event emits `BEGIN` (reads) or `BEGIN IMMEDIATE` (writes, via the `write_engine`), so a
 writer takes the write lock up front and waits on `busy_timeout` instead of failing half-way.
@@ -8,16 +11,16 @@ writer takes the write lock up front and waits on `busy_timeout` instead of fail
 from __future__ import annotations
 
 import os
-import sqlite3
 import stat
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.pool import QueuePool, StaticPool
 
 from app.core.errors import StoreError
+from app.core.store import cipher
 from app.core.store.failures import describe_failure
 
 if TYPE_CHECKING:
@@ -26,21 +29,22 @@ if TYPE_CHECKING:
 FILE_MODE: Final = 0o600
 DIR_MODE: Final = 0o700
 BUSY_TIMEOUT_MS: Final = 5000
-SQLITE_MAGIC: Final = b"SQLite format 3\x00"
-HEAD_REVISION: Final = "0003"  # kept equal to the newest migration (a test checks it)
+SQLITE_MAGIC: Final = cipher.SQLITE_MAGIC
+HEAD_REVISION: Final = "0004"  # kept equal to the newest migration (a test checks it)
 MIGRATIONS_DIR: Final = Path(__file__).resolve().parent / "migrations"
 _WRITE_OPTION: Final = "enclave_write"
 
 
-def prepare_file(path: Path) -> None:
-    """Create the database file private before SQLite touches it; refuse a foreign file."""
+def prepare_file(path: Path, *, encrypted: bool = False) -> None:
+    """Create the database file private before SQLite touches it; refuse a foreign file (an
+    encrypted one has no header to check: its key proves it, in refuse_foreign)."""
     try:
         if not path.parent.exists():
             path.parent.mkdir(parents=True, mode=DIR_MODE)
         fd = os.open(path, os.O_RDWR | os.O_CREAT, FILE_MODE)
         try:
             header = os.read(fd, len(SQLITE_MAGIC))
-            if header and header != SQLITE_MAGIC:
+            if header and header != SQLITE_MAGIC and not encrypted:
                 raise StoreError(
                     f"The file {path} is not an Enclave conversation database (it is not a "
                     f"SQLite file); it was left untouched. Move it away or choose another data "
@@ -54,16 +58,16 @@ def prepare_file(path: Path) -> None:
         raise describe_failure(exc, path, "open") from exc
 
 
-def refuse_foreign(path: Path) -> None:
+def refuse_foreign(path: Path, key: bytes | None = None) -> None:
     """Look (read only) before changing anything: a damaged file or another program's SQLite
     database is reported, never switched to WAL or given our tables."""
     try:
-        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000)
+        conn = cipher.connect(path, key, timeout=BUSY_TIMEOUT_MS / 1000)
         try:
             names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
         finally:
             conn.close()
-    except sqlite3.Error as exc:
+    except cipher.Error as exc:
         raise describe_failure(exc, path, "open") from exc
     if names and "alembic_version" not in names:
         raise StoreError(
@@ -83,12 +87,16 @@ def secure_side_files(path: Path) -> None:
             pass  # best effort: the database file itself is already private
 
 
-def create_file_engine(path: Path, *, read_only: bool = False) -> Engine:
-    """An engine on the file; read_only opens it as a read-only mount would (no WAL switch)."""
-    url = f"sqlite:///file:{path}?mode=ro&uri=true" if read_only else f"sqlite:///{path}"
-    engine = create_engine(
-        url, connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000}
-    )
+def create_file_engine(
+    path: Path, *, read_only: bool = False, key: bytes | None = None
+) -> Engine:
+    """An engine on the file; read_only opens it as a read-only mount would (no WAL switch);
+    `key` opens an encrypted database."""
+
+    def connect() -> Any:
+        return cipher.connect(path, key, read_only=read_only, timeout=BUSY_TIMEOUT_MS / 1000)
+
+    engine = create_engine("sqlite://", module=cipher.dbapi, creator=connect, poolclass=QueuePool)
     _install_events(engine, wal=not read_only)
     return engine
 
@@ -96,10 +104,25 @@ def create_file_engine(path: Path, *, read_only: bool = False) -> Engine:
 def create_memory_engine() -> Engine:
     """History off: one shared in-memory connection; nothing reaches the disk."""
     engine = create_engine(
-        "sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False}
+        "sqlite://",
+        module=cipher.dbapi,
+        creator=lambda: cipher.connect(":memory:"),
+        poolclass=StaticPool,
     )
     _install_events(engine, wal=False)
     return engine
+
+
+def checkpoint(engine: Engine) -> None:
+    """Copy the WAL into the database and truncate it to zero bytes, so a purged row's old
+    pages do not linger in the -wal file while the app stays open. Readers that hold an old
+    snapshot make it busy: retried briefly, then left to the next purge or the close."""
+    with engine.connect() as conn:
+        for _ in range(20):
+            busy = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+            if not busy:
+                return
+            conn.exec_driver_sql("SELECT 1")  # lets the busy handler wait for readers
 
 
 def write_engine(engine: Engine) -> Engine:
@@ -109,16 +132,17 @@ def write_engine(engine: Engine) -> Engine:
 
 def _install_events(engine: Engine, *, wal: bool) -> None:
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # we emit BEGIN ourselves (see module doc)
         cursor = dbapi_connection.cursor()
         try:
             cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             cursor.execute("PRAGMA foreign_keys = ON")
+            cursor.execute("PRAGMA secure_delete = ON")
             if wal:
                 mode = cursor.execute("PRAGMA journal_mode = WAL").fetchone()[0]
                 if str(mode).lower() != "wal":
-                    raise sqlite3.OperationalError(f"cannot switch to WAL (journal mode {mode})")
+                    raise cipher.Error(f"cannot switch to WAL (journal mode {mode})")
                 cursor.execute("PRAGMA synchronous = NORMAL")  # durable in WAL, much faster
         finally:
             cursor.close()

@@ -11,6 +11,7 @@ from pathlib import Path
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.core.errors import StoreError
+from app.core.store import cipher
 
 _MOVE_ASIDE = "Move it aside (Enclave leaves it untouched) and start again for a fresh history."
 _DATA_DIR_HINT = "choose a writable data directory with --data-dir or ENCLAVE_DATA_DIR"
@@ -19,7 +20,7 @@ _DATA_DIR_HINT = "choose a writable data directory with --data-dir or ENCLAVE_DA
 def _sqlite_code(exc: BaseException) -> str:
     """The SQLite error name (SQLITE_FULL, SQLITE_CORRUPT, …) behind an exception, if any."""
     orig = getattr(exc, "orig", None) or exc.__cause__ or exc
-    if isinstance(orig, sqlite3.Error):
+    if isinstance(orig, sqlite3.Error | cipher.Error):
         name = getattr(orig, "sqlite_errorname", "") or ""
         if name:
             return name
@@ -95,5 +96,5 @@ def translated(path: Path | None, action: str) -> Iterator[None]:
     """Re-raise database and OS failures inside the block as StoreError."""
     try:
         yield
-    except (SQLAlchemyError, OSError, sqlite3.Error) as exc:
+    except (SQLAlchemyError, OSError, sqlite3.Error, cipher.Error) as exc:
         raise describe_failure(exc, path, action) from exc

@@ -29,6 +29,19 @@ class NotFoundError(StoreError):
     """A conversation, message or document id that does not exist (any more)."""
 
 
+class DeletedError(NotFoundError):
+    """A conversation the user deleted: it cannot be opened, continued or exported any more."""
+
+
+@dataclass(frozen=True)
+class PurgeCounts:
+    """What a purge erased for good (the audit trail records these numbers, never content)."""
+
+    conversations: int = 0
+    messages: int = 0
+    documents: int = 0
+
+
 class _Root:
     """Sentinel: `add_message(..., parent_id=ROOT)` starts a new root (editing the first turn)."""
 

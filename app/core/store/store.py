@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.core.store import conversations, database, documents, messages, search
+from app.core.store import conversations, database, documents, erase, messages, search
 from app.core.store.failures import translated
 from app.core.store.models import Conversation
 from app.core.store.records import (
@@ -26,9 +26,11 @@ from app.core.store.records import (
     ChunkHit,
     ChunkRecord,
     ConversationRecord,
+    DeletedError,
     DocumentRecord,
     ImportedConversation,
     MessageRecord,
+    PurgeCounts,
     SearchHit,
     utc_now,
 )
@@ -119,14 +121,22 @@ class Store:
             return conversations.listing(s, query, limit)
 
     def get_conversation(self, conversation_id: int) -> ConversationRecord:
-        """The conversation (also when soft-deleted); NotFoundError if there is none."""
+        """The conversation; NotFoundError if there is none, DeletedError if it was deleted
+        (a deleted conversation cannot be opened, continued or exported, even during Undo)."""
         with self._read() as s:
-            return conversations.get(s, conversation_id).record()
+            record = conversations.get(s, conversation_id).record()
+        if record.is_deleted:
+            raise DeletedError(
+                f"Conversation {conversation_id} was deleted; it cannot be opened, continued "
+                f"or exported."
+            )
+        return record
 
     def find_conversation(self, conversation_id: int) -> ConversationRecord | None:
+        """The conversation, or None when there is none or it was deleted."""
         with self._read() as s:
             found = s.get(Conversation, conversation_id)
-            return None if found is None else found.record()
+            return None if found is None or found.deleted_at is not None else found.record()
 
     def rename_conversation(self, conversation_id: int, title: str) -> ConversationRecord:
         clean = conversations.clean_title(title)
@@ -159,7 +169,8 @@ class Store:
             ).record()
 
     def delete_conversation(self, conversation_id: int) -> ConversationRecord:
-        """Soft delete: hidden from the list and search until restored or purged."""
+        """Delete with Undo: hidden everywhere at once; erased by `purge_deleted` when the
+        window's Undo time (erase.UNDO_SECONDS) is over, or at the next start at the latest."""
         with self._write() as s:
             return conversations.set_fields(s, conversation_id, deleted_at=self._now()).record()
 
@@ -167,15 +178,39 @@ class Store:
         with self._write() as s:
             return conversations.set_fields(s, conversation_id, deleted_at=None).record()
 
-    def purge_deleted(self, before: datetime | None = None) -> int:
-        """Erase soft-deleted conversations (those deleted before `before`, if given)."""
-        with self._write() as s:
-            return conversations.purge_deleted(s, before)
+    def erase_conversations(self, conversation_ids: Sequence[int]) -> PurgeCounts:
+        """Delete for good now, no Undo (the command line's `history delete`)."""
+        ids = sorted(set(conversation_ids))
+        with self._read() as s:
+            for conversation_id in ids:
+                conversations.get(s, conversation_id)  # NotFoundError before anything goes
+        return self._erase(Conversation.id.in_(ids))
 
-    def purge_older_than(self, days: int) -> int:
+    def purge_deleted(self, before: datetime | None = None) -> PurgeCounts:
+        """Erase the deleted conversations (those deleted at or before `before`, if given)."""
+        return self._erase(erase.deleted_before(before))
+
+    def purge_expired_deletions(self) -> PurgeCounts:
+        """Erase deletions whose Undo time is over: left by a window that closed or crashed."""
+        return self._erase(erase.undo_expired(self._now()))
+
+    def purge_older_than(self, days: int) -> PurgeCounts:
         """Erase conversations untouched for `days` days (the retention policy); 0 keeps all."""
+        if days <= 0:
+            return PurgeCounts()
+        return self._erase(erase.untouched_for(self._now(), days))
+
+    def purge_all(self) -> PurgeCounts:
+        """Erase every conversation and document ("Delete all history")."""
+        return self._erase(None)
+
+    def _erase(self, condition: Any) -> PurgeCounts:
         with self._write() as s:
-            return conversations.purge_older_than(s, self._now(), days)
+            counts = erase.erase_where(s, condition)
+        if self.path is not None and (counts.conversations or counts.documents):
+            with translated(self.path, "save"):
+                database.checkpoint(self._engine)
+        return counts
 
     def count_conversations(self, include_deleted: bool = False) -> int:
         with self._read() as s:
