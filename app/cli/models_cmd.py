@@ -21,9 +21,9 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from app.core.config.runtime import Runtime
 from app.core.errors import EnclaveError
 from app.core.types import CancelToken
-from app.core.config.runtime import Runtime
 
 if TYPE_CHECKING:  # the model modules pull in gguf and numpy: load them only when used
     from app.core.models.manager import Added, Inspection, ModelManager

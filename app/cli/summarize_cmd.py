@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from app.core.atomic_write import SHARED, write_text_atomic
-from app.core.errors import DocumentError, EnclaveError, PolicyRefused
-from app.core.types import CancelToken
 from app.core.config.runtime import Runtime
+from app.core.errors import DocumentError, EnclaveError
+from app.core.types import CancelToken
 
 EXIT_OK, EXIT_ERROR, EXIT_CANCELLED = 0, 1, 130
 _PASSWORD_TRIES = 3
@@ -81,12 +81,7 @@ def run(args: argparse.Namespace, runtime: Runtime) -> int:
     results: list[dict[str, Any]] = []
     failures: list[dict[str, str]] = []
     try:
-        model_path = runtime.resolve_model()
-        info = engine.load(model_path, runtime.load_options(model_path))
-        if not runtime.policy.model_allowed(info.sha256):
-            raise PolicyRefused(
-                f"The administrator's model allowlist does not include {info.name}."
-            )
+        runtime.models.load(engine, runtime.models.choose())  # the allowlist is checked first
         with _sigint_cancels(cancel):
             for path in paths:
                 if cancel.cancelled:

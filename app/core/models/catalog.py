@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from app.core.errors import ModelError
 from app.core.config.paths import resources_dir
+from app.core.errors import ModelError
 
 CATALOG_FILE = "catalog.json"
 

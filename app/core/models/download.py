@@ -23,11 +23,11 @@ from pathlib import Path
 from typing import NoReturn
 
 from app.core.atomic_write import write_text_atomic
+from app.core.config.policy import Policy
 from app.core.errors import Cancelled, DownloadError
 from app.core.models.http import Opened, network_error_message, open_url
 from app.core.models.progress import ProgressFn, ProgressMeter
 from app.core.types import CancelToken
-from app.core.config.policy import Policy
 
 CHUNK = 1 << 20
 _DISK_FULL = {errno.ENOSPC, errno.EFBIG, getattr(errno, "EDQUOT", errno.ENOSPC)}

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from app.core.models.gguf_check import GgufHeader
+from app.core.models.gguf_limits import LLAMA_MAX_LAYERS
 
 MiB = 1 << 20
 RUNTIME_BYTES = 32 * MiB
@@ -77,7 +78,8 @@ def estimate_memory(
     n_ctx = max(1, n_ctx)
     n_ubatch = min(n_ubatch, n_ctx)
     arch = header.arch_value
-    n_layer = _int(arch("block_count"), 0)
+    # check_gguf refuses more layers; bounded here too, as every loop below runs per layer.
+    n_layer = min(_int(arch("block_count"), 0), LLAMA_MAX_LAYERS)
     n_embd = _int(arch("embedding_length"), 0)
     n_head = _per_layer(arch("attention.head_count"), n_layer, 0)
     n_head_kv = _per_layer(arch("attention.head_count_kv"), n_layer, None) or n_head

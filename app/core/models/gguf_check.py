@@ -21,6 +21,7 @@ from typing import Any
 from gguf import GGML_QUANT_SIZES, MODEL_ARCH_NAMES, GGMLQuantizationType, LlamaFileType
 
 from app.core.errors import ModelError
+from app.core.models.gguf_limits import check_shape
 
 GGUF_MAGIC = b"GGUF"
 SUPPORTED_VERSIONS = (2, 3)
@@ -201,7 +202,9 @@ class _Parser:
                 f"{self.label} holds no weights (a vocabulary-only GGUF); choose the model file."
             )
         n_params = self._check_tensor_data(metadata, tensors)
-        return self._header(version, metadata, n_params, len(tensors))
+        header = self._header(version, metadata, n_params, len(tensors))
+        check_shape(self.label, header.architecture, metadata, header.n_vocab, tensors)
+        return header
 
     def _check_magic(self) -> None:
         head = self.buf[: min(self.size, 64)]

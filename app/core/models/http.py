@@ -18,8 +18,8 @@ from email.message import Message
 from urllib.parse import urljoin, urlparse
 
 from app.core import netguard
-from app.core.errors import DownloadError, PolicyRefused
 from app.core.config.policy import Policy
+from app.core.errors import DownloadError, PolicyRefused
 
 MAX_REDIRECTS = 10
 USER_AGENT = "Enclave-model-download"  # no version, no machine details

@@ -1,9 +1,10 @@
 """Bring a local GGUF file into the models directory: copied, or linked in place.
 
-The header is checked first (`check_gguf`), so llama.cpp never opens a file that is not a
-sane GGUF. A copy is written under a hidden temporary name, hashed on the way, and renamed only
-once complete; a link (symbolic, or hard on the same drive) is hashed where it lies. Nothing is
-registered until the file is in place and the policy's allowlist accepts its sha256.
+The file is checked first (`check_model_file`: the header, llama.cpp's limits and the chat
+template), so llama.cpp never opens a file that is not a sane GGUF. A copy is written under a
+hidden temporary name, hashed on the way, and renamed only once complete; a link (symbolic, or
+hard on the same drive) is hashed where it lies. Nothing is registered until the file is in
+place and the policy's allowlist accepts its sha256.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.core.errors import Cancelled, ModelError
-from app.core.models.gguf_check import GgufHeader, check_gguf
+from app.core.models.admission import check_model_file
+from app.core.models.gguf_check import GgufHeader
 from app.core.models.hashing import short_id
 from app.core.models.progress import ProgressFn, ProgressMeter
 from app.core.models.registry import Placement
@@ -42,7 +44,7 @@ def place_file(
     cancel: CancelToken | None = None,
 ) -> Placed:
     """Check, hash and put `source` into `models_dir`; the caller registers it."""
-    header = check_gguf(source)
+    header = check_model_file(source)
     cancel = cancel or CancelToken()
     if placement == "copy":
         return _copy(source, models_dir, header, progress, cancel)

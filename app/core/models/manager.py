@@ -13,9 +13,11 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from app.core.config.runtime import Runtime
 from app.core.default_model import DEFAULT_MODEL_SHA256
 from app.core.errors import Cancelled, EnclaveError, ModelError, PolicyRefused
 from app.core.models import download as dl
+from app.core.models.admission import check_model_file
 from app.core.models.catalog import CatalogEntry, load_catalog
 from app.core.models.fit import FitResult, check_fit, estimate_memory
 from app.core.models.gguf_check import GgufHeader, check_gguf
@@ -32,7 +34,6 @@ from app.core.models.registry import (
 )
 from app.core.models.resolve import check_allowed, find_installed
 from app.core.types import CancelToken
-from app.core.config.runtime import Runtime
 
 
 @dataclass(frozen=True)
@@ -135,11 +136,11 @@ class ModelManager:
         # Up to date first: the file may be the bundled model, or one put in the folder by hand.
         existing = next((m for m in self.installed() if _same(m.path, source)), None)
         if existing is not None:
-            check_gguf(source)
+            check_model_file(source)
             return Added(existing, True)
         if self.policy.models.allowlist_sha256 and placement == "copy":
             # Check before writing gigabytes: hash in place first, copy only an allowed file.
-            check_gguf(source)
+            check_model_file(source)
             meter = ProgressMeter(progress, source.stat().st_size, "hashing")
             digest = sha256_file(source, lambda done, _total: meter(done), cancel)
             check_allowed(self.policy, digest, source.name)
@@ -191,7 +192,7 @@ class ModelManager:
         try:
             check_allowed(self.policy, got.sha256, plan.file_name)
             os.replace(got.path, target)
-            header = check_gguf(target)
+            header = check_model_file(target)
         except (EnclaveError, OSError) as exc:
             _remove_file(target)
             dl.discard_partial(self.models_dir, plan.file_name)

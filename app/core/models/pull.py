@@ -20,11 +20,11 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from urllib.parse import unquote, urlparse
 
+from app.core.config.policy import Policy
 from app.core.errors import DownloadError, EnclaveError, ModelError, PolicyRefused
 from app.core.models.catalog import CatalogEntry, find_entry, load_catalog
 from app.core.models.http import check_url, open_url, parse_sha256_text, sha256_from_headers
 from app.core.models.resolve import check_allowed
-from app.core.config.policy import Policy
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 SIDECAR_MAX_BYTES = 4096

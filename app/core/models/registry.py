@@ -31,6 +31,7 @@ from app.core.default_model import (
     ensure_default_model,
 )
 from app.core.errors import ModelError
+from app.core.models.admission import check_model_file
 from app.core.models.gguf_check import GgufHeader, check_gguf, format_params
 from app.core.models.hashing import sha256_file, short_id
 
@@ -303,7 +304,7 @@ class Registry:
                     self.problems.append(cached.get("problem") or f"{path.name} is not usable.")
                 continue
             try:
-                header = check_gguf(path)
+                header = check_model_file(path)
                 sha = sha256_file(path)
             except ModelError as exc:
                 self.problems.append(str(exc))

@@ -1,0 +1,138 @@
+"""The model's shape, bounded by llama.cpp's own limits, before llama.cpp reads it.
+
+llama.cpp stops with `GGML_ASSERT` (an abort of the whole process, not an error it returns) on
+a few header values — a layer count of 0 or above LLAMA_MAX_LAYERS, more experts than
+LLAMA_MAX_EXPERTS, experts used without experts — and reads past the end of an array whose
+length disagrees with the vocabulary. Enclave's own code (the memory estimate) loops once per
+declared layer. Every such value is checked here, with a sentence that names it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from app.core.errors import ModelError
+
+LLAMA_MAX_LAYERS = 512  # llama-hparams.h
+LLAMA_MAX_EXPERTS = 512  # llama-hparams.h
+MAX_CONTEXT = 1 << 27  # 134M tokens; the largest published models train on 10M
+MAX_WIDTH = 1 << 20  # embedding, head and feed-forward sizes; real models stay under 64k
+MAX_HEADS = 1 << 14
+MAX_VOCAB = 1 << 22  # 4M entries; the largest vocabularies have 262k
+_BLOCK = re.compile(r"blk\.(\d+)\.")
+_FIX = "the file is corrupt or was edited — get the model again."
+
+Tensor = tuple[str, tuple[int, ...], int, int]
+
+
+def check_shape(
+    label: str, arch: str, md: Mapping[str, Any], n_vocab: int | None, tensors: Sequence[Tensor]
+) -> None:
+    """Refuse a header whose sizes llama.cpp cannot take; `md` may hold skipped arrays."""
+    n_layer = _scalar(label, md, f"{arch}.block_count", 1, LLAMA_MAX_LAYERS)
+    _scalar(label, md, f"{arch}.context_length", 1, MAX_CONTEXT)
+    n_embd = _scalar(label, md, f"{arch}.embedding_length", 1, MAX_WIDTH)
+    for key in ("attention.key_length", "attention.value_length"):
+        _scalar(label, md, f"{arch}.{key}", 1, MAX_WIDTH)
+    _per_layer(label, md, f"{arch}.feed_forward_length", n_layer, MAX_WIDTH)
+    heads = _per_layer(label, md, f"{arch}.attention.head_count", n_layer, MAX_HEADS)
+    kv_heads = _per_layer(label, md, f"{arch}.attention.head_count_kv", n_layer, MAX_HEADS)
+    _check_kv_heads(label, heads, kv_heads)
+    _check_experts(label, md, arch)
+    _check_vocab(label, md, n_vocab)
+    _check_tensors(label, tensors, n_layer, n_embd, n_vocab)
+
+
+def _refuse(label: str, what: str) -> ModelError:
+    return ModelError(f"{label}: {what}; {_FIX}")
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _scalar(label: str, md: Mapping[str, Any], key: str, low: int, high: int) -> int | None:
+    if key not in md:
+        return None
+    value = md[key]
+    if not _is_int(value):
+        raise _refuse(label, f"{key} is {_show(value)}, not a whole number")
+    if not low <= value <= high:
+        raise _refuse(label, f"{key} is {value}, outside {low}–{high} (llama.cpp's limit)")
+    return value
+
+
+def _per_layer(
+    label: str, md: Mapping[str, Any], key: str, n_layer: int | None, high: int
+) -> list[int] | None:
+    """A value given once for every layer, or as one value per layer."""
+    if key not in md:
+        return None
+    value = md[key]
+    values = list(value) if isinstance(value, tuple) else [value]
+    if isinstance(value, tuple) and (
+        len(values) > LLAMA_MAX_LAYERS or (n_layer is not None and len(values) != n_layer)
+    ):
+        raise _refuse(label, f"{key} has {len(values)} values for {n_layer} layers")
+    if not values or not all(_is_int(v) and 0 <= v <= high for v in values):
+        raise _refuse(label, f"{key} is {_show(value)}, outside 0–{high}")
+    return values
+
+
+def _check_kv_heads(label: str, heads: list[int] | None, kv_heads: list[int] | None) -> None:
+    if heads is None or kv_heads is None:
+        return
+    n = max(len(heads), len(kv_heads))  # a single value applies to every layer
+    if len(heads) not in (1, n) or len(kv_heads) not in (1, n):
+        raise _refuse(label, "the per-layer head counts disagree in length")
+    pairs = zip(heads * (n // len(heads)), kv_heads * (n // len(kv_heads)), strict=True)
+    for n_head, n_kv in pairs:
+        if n_head and (not n_kv or n_kv > n_head or n_head % n_kv):
+            raise _refuse(label, f"{n_head} attention heads cannot share {n_kv} key/value heads")
+
+
+def _check_experts(label: str, md: Mapping[str, Any], arch: str) -> None:
+    experts = _scalar(label, md, f"{arch}.expert_count", 0, LLAMA_MAX_EXPERTS) or 0
+    used = _scalar(label, md, f"{arch}.expert_used_count", 0, LLAMA_MAX_EXPERTS) or 0
+    if used > experts or (experts and not used):
+        raise _refuse(label, f"it uses {used} of {experts} experts per token")
+
+
+def _check_vocab(label: str, md: Mapping[str, Any], n_vocab: int | None) -> None:
+    if n_vocab is None:
+        return
+    if n_vocab > MAX_VOCAB:
+        raise _refuse(label, f"its vocabulary has {n_vocab} entries, over {MAX_VOCAB}")
+    for key in ("tokenizer.ggml.scores", "tokenizer.ggml.token_type"):
+        value = md.get(key)
+        if value is not None and (not hasattr(value, "__len__") or len(value) != n_vocab):
+            count = len(value) if hasattr(value, "__len__") else _show(value)
+            raise _refuse(label, f"{key} has {count} entries for {n_vocab} tokens")
+
+
+def _check_tensors(
+    label: str,
+    tensors: Sequence[Tensor],
+    n_layer: int | None,
+    n_embd: int | None,
+    n_vocab: int | None,
+) -> None:
+    for name, dims, _type, _offset in tensors:
+        block = _BLOCK.match(name)
+        if block and n_layer is not None and int(block.group(1)) >= n_layer:
+            raise _refuse(label, f"tensor {name!r} belongs to a layer past the {n_layer} declared")
+        if name == "token_embd.weight" and len(dims) >= 2:
+            expected = (n_embd or dims[0], n_vocab or dims[1])
+            if tuple(dims[:2]) != expected:
+                raise _refuse(
+                    label,
+                    f"tensor {name!r} has shape {dims[:2]} but the header declares "
+                    f"{expected[0]} × {expected[1]}",
+                )
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
