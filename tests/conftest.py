@@ -10,6 +10,9 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+# The real OpenAI-compatible server fixtures (`openai_server`, `company_policy`).
+pytest_plugins = ["tests.helpers.openai_server"]
+
 
 @pytest.fixture(autouse=True, scope="session")
 def no_network() -> Iterator[None]:

@@ -4,8 +4,9 @@ Enclave makes no network connection of its own accord. `install()` (called once 
 the command line and the window) wraps Python's socket `connect` so that any connection to a
 non-loopback address fails with `NetworkRefused` unless it happens inside `permit(url)`, which
 the model download opens for the one host the user (and the policy) chose, plus the proxy that
-will carry it. Local sockets (loopback, Unix) are always allowed: Qt's single-instance server
-and tests' local HTTP servers use them.
+will carry it, or inside `permit_endpoint(url)`, which a company-server backend opens for
+exactly that server's host and port (nothing else on that host). Local sockets (loopback, Unix)
+are always allowed: Qt's single-instance server and tests' local HTTP servers use them.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ class NetworkRefused(EnclaveError):
 
 _lock = threading.Lock()
 _permitted: dict[str, int] = {}  # address -> number of open permits
+_endpoints: dict[tuple[str, int], int] = {}  # (address, port) -> number of open permits
 _original_connect = socket.socket.connect
 _original_connect_ex = socket.socket.connect_ex
 _installed = False
@@ -43,14 +45,16 @@ def _check(sock: socket.socket, address: object) -> None:
     if sock.family not in (socket.AF_INET, socket.AF_INET6):
         return
     host = str(address[0]) if isinstance(address, tuple) else str(address)
+    port = address[1] if isinstance(address, tuple) and len(address) > 1 else None
     if is_loopback(host):
         return
     with _lock:
-        if _permitted.get(host):
+        if _permitted.get(host) or _endpoints.get((host, port)):  # type: ignore[arg-type]
             return
     raise NetworkRefused(
         f"Enclave blocked a connection to {host}: nothing leaves this computer unless you start "
-        f"a model download from a host your administrator allows."
+        f"a model download from a host your administrator allows, or use a company server "
+        f"that the policy names."
     )
 
 
@@ -118,3 +122,32 @@ def permit(url: str) -> Iterator[None]:
                 _permitted[address] -= 1
                 if not _permitted[address]:
                     del _permitted[address]
+
+
+def _default_port(scheme: str) -> int:
+    return 443 if scheme == "https" else 80
+
+
+@contextlib.contextmanager
+def permit_endpoint(url: str) -> Iterator[None]:
+    """Allow connections to `url`'s host on `url`'s port only, and no proxy, inside the block.
+
+    A company server named in the policy is reached directly: its port, nothing else on that
+    host, and no other host (a redirect elsewhere is not followed by the backend either).
+    """
+    parsed = urlparse(url)
+    if not parsed.hostname:
+        raise NetworkRefused(f"{url!r} is not a URL with a host name.")
+    port = parsed.port or _default_port(parsed.scheme)
+    keys = {(a, port) for a in {parsed.hostname, *_addresses(parsed.hostname, port)}}
+    with _lock:
+        for key in keys:
+            _endpoints[key] = _endpoints.get(key, 0) + 1
+    try:
+        yield
+    finally:
+        with _lock:
+            for key in keys:
+                _endpoints[key] -= 1
+                if not _endpoints[key]:
+                    del _endpoints[key]

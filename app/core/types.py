@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -90,9 +91,19 @@ class CancelToken:
 
     def __init__(self) -> None:
         self._event = threading.Event()
+        self._callbacks: list[Callable[[], None]] = []  # e.g. close a remote stream at once
 
     def cancel(self) -> None:
         self._event.set()
+        for callback in list(self._callbacks):
+            callback()
+
+    def on_cancel(self, callback: Callable[[], None]) -> Callable[[], None]:
+        """Run `callback` (in the cancelling thread) when cancelled; returns the remover."""
+        self._callbacks.append(callback)
+        if self._event.is_set():
+            callback()
+        return lambda: self._callbacks.remove(callback) if callback in self._callbacks else None
 
     @property
     def cancelled(self) -> bool:

@@ -151,6 +151,9 @@ ALLOWED = {
     "app/core/netguard.py": {"socket", "urllib.request"},  # the guard itself (proxy lookup)
     "app/core/models/http.py": {"http.client", "ssl", "urllib.request"},  # user's download
     "app/core/models/download.py": {"http.client"},  # the same download
+    "app/core/backends/remote.py": {"httpx", "socket"},  # a company server the policy names
+    "app/core/backends/remote_errors.py": {"httpx"},  # its failures, as messages
+    "app/core/backends/tls.py": {"ssl"},  # its TLS: system store plus the policy's CA
     "app/ui/single_instance.py": {"PySide6.QtNetwork"},  # QLocalServer: a Unix socket
 }
 QT_NETWORK_LOCAL_ONLY = {"QLocalServer", "QLocalSocket"}

@@ -29,6 +29,7 @@ class NetworkPolicy:
     allow_model_downloads: bool = True
     allowed_hosts: tuple[str, ...] = ()
     ca_file: Path | None = None  # trusted for downloads and company servers, beside the system's
+    allow_user_servers: bool = False  # may users add their own company servers (servers.json)?
 
 
 @dataclass(frozen=True)
@@ -148,6 +149,7 @@ def _parse(raw: dict[str, Any], path: Path) -> Policy:
         allow_model_downloads=_bool(net, "allow_model_downloads", True),
         allowed_hosts=tuple(h.lower() for h in _str_list(net, "allowed_hosts")),
         ca_file=Path(ca_file) if ca_file else None,
+        allow_user_servers=_bool(net, "allow_user_servers", False),
     )
     allowlist = tuple(s.lower() for s in _str_list(mdl, "allowlist_sha256"))
     for digest in allowlist:
