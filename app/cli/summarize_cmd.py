@@ -53,14 +53,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace, runtime: Runtime) -> int:
+    from app.core.documents.extract.guards import not_a_file
     from app.core.documents.model import DocumentLimits
     from app.core.documents.summarise import SummaryOptions
 
     paths = [Path(f) for f in args.files]
     for path in paths:  # a typo fails at once, before the model loads
-        if not path.is_file():
-            what = "is a folder, not a file" if path.is_dir() else "does not exist"
-            raise DocumentError(f"{path}: the file {what}.")
+        problem = not_a_file(path)
+        if problem:
+            raise DocumentError(problem)
     if args.max_tokens is not None and args.max_tokens < 8:
         raise EnclaveError("--max-tokens must be 8 or more.")
     settings = runtime.settings.current

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from app.core.documents.extract.guards import check_zip
+from app.core.documents.extract.archive import check_zip
 from app.core.documents.extract.pages import PAGE_BREAK, Extracted, paginate
 from app.core.documents.model import APPROX_PAGE_CHARS, DocumentLimits
 from app.core.errors import DocumentError

@@ -1,4 +1,6 @@
-"""Checks that run before a parser sees a file: size, zip bombs, binary content, encodings.
+"""Checks that run before a parser sees a file: type, size, binary content, encodings.
+
+Zip bombs are `archive.check_zip`'s.
 
 Each failure is a `DocumentError` whose message names the file, says what is wrong and what
 to do, so the window and the command line can show it as is.
@@ -7,7 +9,7 @@ to do, so the window and the command line can show it as is.
 from __future__ import annotations
 
 import codecs
-import zipfile
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,11 +18,6 @@ import charset_normalizer
 from app.core.documents.model import DocumentLimits
 from app.core.errors import DocumentError
 
-# A zip member that inflates more than this many times, past a few MB, is treated as a bomb:
-# real Office XML compresses 5-20x, rarely beyond 50x.
-MAX_ZIP_RATIO = 100
-ZIP_RATIO_FLOOR = 4 * 1024 * 1024
-MAX_ZIP_MEMBERS = 10_000
 SNIFF_BYTES = 64 * 1024
 _READ_BLOCK = 1024 * 1024
 _BOMS = (
@@ -32,16 +29,33 @@ _BOMS = (
 )
 
 
+def not_a_file(path: Path) -> str | None:
+    """Why `path` cannot be read as a document (missing, a folder, a pipe…), or None.
+
+    Only `stat` is used: opening a FIFO to look at it would block until someone writes to it.
+    """
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return f"{path.name}: the file does not exist ({path})."
+    except OSError as exc:
+        return f"{path.name}: the file cannot be read ({exc.strerror})."
+    if stat.S_ISDIR(mode):
+        return f"{path.name}: this is a folder, not a file; choose a document."
+    if not stat.S_ISREG(mode):
+        return (
+            f"{path.name}: this is not a regular file (a pipe, a device or a socket); choose "
+            f"a document saved on disk."
+        )
+    return None
+
+
 def check_file(path: Path, limits: DocumentLimits) -> int:
     """The file's size, after making sure it exists, is readable, non-empty and within limits."""
-    try:
-        size = path.stat().st_size
-    except FileNotFoundError:
-        raise DocumentError(f"{path.name}: the file does not exist ({path}).") from None
-    except OSError as exc:
-        raise DocumentError(f"{path.name}: the file cannot be read ({exc.strerror}).") from None
-    if not path.is_file():
-        raise DocumentError(f"{path.name}: this is not a regular file; choose a document.")
+    problem = not_a_file(path)
+    if problem:
+        raise DocumentError(problem)
+    size = path.stat().st_size
     if size == 0:
         raise DocumentError(f"{path.name}: the file is empty (0 bytes); there is nothing to read.")
     if size > limits.max_file_bytes:
@@ -50,30 +64,6 @@ def check_file(path: Path, limits: DocumentLimits) -> int:
             f"limit for documents; split it or raise the limit in Settings › Documents."
         )
     return size
-
-
-def check_zip(path: Path, limits: DocumentLimits, kind: str) -> None:
-    """Refuse archives that are not zips, or that would inflate far beyond their size."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            members = archive.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError):
-        raise DocumentError(
-            f"{path.name}: the file is damaged or is not a real {kind} file (it is not a valid "
-            f"archive); open it in its program and save it again."
-        ) from None
-    if len(members) > MAX_ZIP_MEMBERS:
-        raise DocumentError(f"{path.name}: the {kind} file has too many parts to be safe to read.")
-    budget = max(limits.max_file_bytes * 4, limits.max_chars * 8)
-    total = 0
-    for info in members:
-        total += info.file_size
-        ratio = info.file_size / max(info.compress_size, 1)
-        if total > budget or (info.file_size > ZIP_RATIO_FLOOR and ratio > MAX_ZIP_RATIO):
-            raise DocumentError(
-                f"{path.name}: the {kind} file would expand to far more data than it holds "
-                f"(a 'zip bomb' or a damaged file), so it was not opened."
-            )
 
 
 def read_bytes(path: Path) -> bytes:

@@ -15,7 +15,7 @@ from xml.etree.ElementTree import Element
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
-from app.core.documents.extract.guards import check_zip
+from app.core.documents.extract.archive import check_zip
 from app.core.documents.extract.pages import PAGE_BREAK, Extracted, paginate
 from app.core.documents.model import APPROX_PAGE_CHARS, DocumentLimits
 from app.core.errors import DocumentError

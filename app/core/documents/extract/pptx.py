@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app.core.documents.extract.guards import check_pages, check_zip
+from app.core.documents.extract.archive import check_zip
+from app.core.documents.extract.guards import check_pages
 from app.core.documents.extract.pages import Extracted
 from app.core.documents.model import DocumentLimits, Page
 from app.core.errors import DocumentError

@@ -12,7 +12,8 @@ import io
 from collections.abc import Iterable
 from pathlib import Path
 
-from app.core.documents.extract.guards import check_pages, check_zip, decode_text, raise_too_long
+from app.core.documents.extract.archive import check_zip
+from app.core.documents.extract.guards import check_pages, decode_text, raise_too_long
 from app.core.documents.extract.pages import Extracted
 from app.core.documents.model import APPROX_PAGE_CHARS, DocumentLimits, Page
 from app.core.errors import DocumentError

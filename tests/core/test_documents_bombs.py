@@ -1,0 +1,155 @@
+"""Decompression bombs stay small: the extraction runs in a child process and its peak memory
+(the kernel's maximum resident set size of that child) is measured.
+
+A .docx with 1 GiB of zeros declared as 2,000 bytes once passed the zip check (it trusted the
+declared sizes) and reached 2.1 GB before failing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from app.core.documents.extract import extract
+from app.core.errors import DocumentError
+from tests.helpers.zip_bombs import (
+    CONTENT_TYPES,
+    GiB,
+    deflated,
+    inflating_odt,
+    lying_docx,
+    repeated,
+    write_zip,
+)
+
+PEAK_LIMIT_MB = 300
+# The child inflates nothing itself: it runs the extraction in a grandchild and reports that
+# grandchild's peak resident memory, so the interpreter running the test does not count.
+_MEASURE = textwrap.dedent(
+    """
+    import json, resource, subprocess, sys
+    work = (
+        "import json, sys\\n"
+        "from app.core.documents.extract import extract\\n"
+        "from app.core.errors import DocumentError\\n"
+        "try:\\n"
+        "    extract(sys.argv[1])\\n"
+        "    print(json.dumps({'error': None}))\\n"
+        "except DocumentError as exc:\\n"
+        "    print(json.dumps({'error': str(exc)}))\\n"
+    )
+    done = subprocess.run([sys.executable, "-c", work, sys.argv[1]], capture_output=True, text=True)
+    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    print(json.dumps({"code": done.returncode, "out": done.stdout, "err": done.stderr[-2000:],
+                      "peak_mb": peak_kb / 1024}))
+    """
+)
+
+
+def extract_in_child(path: Path) -> tuple[str | None, float]:
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    done = subprocess.run(
+        [sys.executable, "-c", _MEASURE, str(path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["code"] == 0, report["err"]
+    return json.loads(report["out"])["error"], report["peak_mb"]
+
+
+@pytest.fixture(scope="module")
+def bombs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("bombs")
+    return {
+        "lying docx": lying_docx(folder / "lying.docx"),
+        "odt, true sizes": inflating_odt(folder / "honest.odt", lie=False),
+        "odt, lying sizes": inflating_odt(folder / "lying.odt", lie=True),
+    }
+
+
+@pytest.mark.parametrize("kind", ["lying docx", "odt, true sizes", "odt, lying sizes"])
+def test_bombs_are_refused_under_300_mb(bombs: dict[str, Path], kind: str) -> None:
+    path = bombs[kind]
+    assert path.stat().st_size < 8 << 20  # about 1 MB that would inflate to 1 GiB
+    error, peak_mb = extract_in_child(path)
+    assert error is not None and "zip bomb" in error and path.name in error, error
+    assert peak_mb < PEAK_LIMIT_MB, f"{kind}: peak {peak_mb:.0f} MB"
+
+
+def test_the_measure_sees_real_memory(tmp_path: Path) -> None:
+    """The measure is not vacuous: a member inflated by the parser itself shows in the peak."""
+    honest = write_zip(
+        tmp_path / "big.odt",
+        [
+            deflated("mimetype", b"application/vnd.oasis.opendocument.text"),
+            repeated("content.xml", b"<a/>", 200 << 20),
+        ],
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    script = (
+        "import zipfile, sys, resource\n"
+        "zipfile.ZipFile(sys.argv[1]).read('content.xml')\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(honest)], capture_output=True, text=True, env=env
+    )
+    assert float(done.stdout) > 200
+
+
+@pytest.mark.parametrize("suffix", [".docx", ".xlsx", ".pptx"])
+def test_every_office_format_counts_real_bytes(tmp_path: Path, suffix: str) -> None:
+    main = {".docx": "word/document.xml", ".xlsx": "xl/workbook.xml"}
+    part = main.get(suffix, "ppt/presentation.xml")
+    path = write_zip(
+        tmp_path / f"bomb{suffix}",
+        [deflated("[Content_Types].xml", CONTENT_TYPES), repeated(part, b"\0", 64 << 20, 500)],
+    )
+    with pytest.raises(DocumentError, match="zip bomb"):
+        extract(path)
+
+
+def test_a_bomb_in_a_media_part_is_refused_too(tmp_path: Path) -> None:
+    path = write_zip(
+        tmp_path / "media.docx",
+        [
+            deflated("[Content_Types].xml", CONTENT_TYPES),
+            deflated("word/document.xml", b"<w:document/>"),
+            repeated("word/media/image1.png", b"\0", GiB // 4, declared=10_000),
+        ],
+    )
+    with pytest.raises(DocumentError, match="zip bomb"):
+        extract(path)
+
+
+def test_real_documents_still_read(tmp_path: Path) -> None:
+    from tests.helpers.make_documents import make_docx, make_odt
+
+    words = ["A real paragraph of a real document."] * 50
+    for made in (make_docx(tmp_path / "ok.docx", words), make_odt(tmp_path / "ok.odt", words)):
+        with zipfile.ZipFile(made) as archive:
+            assert archive.testzip() is None
+        assert extract(made).pages
+
+
+def test_a_fifo_is_not_a_regular_file(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.pdf"
+    os.mkfifo(fifo)
+    with pytest.raises(DocumentError, match="not a regular file"):
+        extract(fifo)
+    from tests.helpers.cli import enclave
+
+    result = enclave("summarize", fifo, data_dir=tmp_path / "data", timeout=60)
+    assert result.code == 1 and "Traceback" not in result.err
+    assert "pipe.pdf: this is not a regular file" in result.err, result.err
