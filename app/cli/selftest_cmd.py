@@ -17,8 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.core.errors import EnclaveError
 from app.core.config.runtime import Runtime
+from app.core.errors import EnclaveError, PolicyRefused
 
 PROBE_PROMPT = "The capital of France is"
 
@@ -124,8 +124,10 @@ def _model_file(runtime: Runtime, report: Report, state: dict[str, Any]) -> str:
     path = chosen.path
     digest = default_model.sha256_file(path)
     report.model = {"path": str(path), "sha256": digest}
-    if not runtime.policy.model_allowed(digest):
-        raise EnclaveError(f"{path.name} is not on the administrator's allowlist.")
+    try:
+        runtime.models.choose()  # the allowlist, decided on the file itself as for every load
+    except PolicyRefused as exc:
+        raise EnclaveError(f"{path.name} is not on the administrator's allowlist.") from exc
     # Integrity: the checksum recorded when the model was installed, or the bundled model's own.
     bundled = (
         default_model.bundled_model_path(),

@@ -1,17 +1,20 @@
 """Sends prompts, starts replies, and tells the view what changed.
 
-It lives on the GUI thread and never blocks: the model runs as a job on the `ModelWorker` (the
-job also writes the reply to the store, see `chat_jobs`), and pieces arrive through the job's
-`progress` signal. Regenerate and edit add siblings, so earlier versions stay.
+A thin adapter over the core's `ConversationService`: on the GUI thread it prepares a turn (the
+policy gate, the question and an empty reply in the store: fast, no model), then runs it as a job
+on the `ModelWorker`, which chooses and loads the conversation's model and streams the reply into
+the store. Pieces arrive through the job's `progress` signal, in batches (see `chat_jobs`).
+Regenerate and edit add siblings, so earlier versions stay.
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from app.core.store.records import ROOT, MessageRecord
-from app.core.types import ChatMessage, GenerationParams, GenerationStats
-from app.ui.chat_jobs import ChatResult, chat_job
+from app.core.chat import ConversationService, Turn, TurnResult
+from app.core.errors import EnclaveError
+from app.core.types import GenerationStats, ModelInfo, Thought
+from app.ui.chat_jobs import turn_job
 from app.ui.model_worker import Job, ModelWorker
 
 
@@ -22,6 +25,7 @@ class ChatController(QObject):
     replyUpdated = Signal(int, str)  # message id, the full text so far
     replyFinished = Signal(int, str, object)  # message id, status, GenerationStats or None
     replyFailed = Signal(int, str)  # message id, a message for the user
+    refused = Signal(str)  # a turn could not start (a locked setting, a deleted conversation)
     busyChanged = Signal(bool)
 
     def __init__(self, store, worker: ModelWorker, runtime, parent: QObject | None = None) -> None:
@@ -29,18 +33,14 @@ class ChatController(QObject):
         self.store = store
         self.worker = worker
         self.runtime = runtime
+        self.service = ConversationService(runtime, store)
         self.conversation_id: int | None = None
+        self.model_choice: str | None = None  # the model the user picked for the next turn
         self._job: Job | None = None
         self._message_id: int | None = None
         self._reply_conversation: int | None = None
         self._starting = False
-        # Other features may answer some conversations themselves (documents: from the
-        # dropped files). Each factory gets (conversation_id, question, params, writer,
-        # message_id) and returns a job function, or None to leave it to the plain chat.
-        self.reply_job_factories: list = []
         self._text: list[str] = []
-        # Features that answer some conversations their own way (documents: from the files).
-        self.reply_job_factories: list = []
 
     # -- state ----------------------------------------------------------------------------
     @property
@@ -53,63 +53,47 @@ class ChatController(QObject):
 
     def open(self, conversation_id: int | None) -> None:
         self.conversation_id = conversation_id
+        self.model_choice = None
 
-    def params(self) -> GenerationParams:
-        s = self.runtime.settings.current
-        return GenerationParams(
-            max_tokens=s.max_tokens,
-            temperature=s.temperature,
-            top_p=s.top_p,
-            top_k=s.top_k,
-            min_p=s.min_p,
-            repeat_penalty=s.repeat_penalty,
-        )
+    def choose_model(self, spec: str) -> None:
+        """The user picked a model for this conversation: its next reply uses it (and the
+        conversation remembers it once it has loaded)."""
+        self.model_choice = spec
 
     # -- user actions ---------------------------------------------------------------------
     def send(self, text: str, system_prompt: str | None = None) -> bool:
         """Add the user's message under the current leaf and start the reply."""
-        text = text.strip()
-        if not text or self.busy:
+        if not text.strip() or self.busy:
             return False
-        if self.conversation_id is None:
-            prompt = (
-                self.runtime.settings.current.system_prompt
-                if system_prompt is None
-                else system_prompt
+        return self._start(
+            lambda: self.service.prepare(
+                text,
+                self.conversation_id,
+                model=self.model_choice,
+                system_prompt=system_prompt,
+                via="the window",
             )
-            conv = self.store.create_conversation(title=None, system_prompt=prompt)
-            self.conversation_id = conv.id
-        path = self.store.active_path(self.conversation_id)
-        parent = path[-1].id if path else None
-        message = self.store.add_message(self.conversation_id, "user", text, parent_id=parent)
-        self.conversationsChanged.emit()
-        self._queue_reply(message)
-        return True
+        )
 
     def regenerate(self, assistant_message_id: int) -> bool:
         """A new answer to the same question; the old one stays as a sibling."""
         if self.busy:
             return False
-        question = self._message(self._parent_id(assistant_message_id))
-        if question is None:
-            return False
-        self._queue_reply(question)
-        return True
+        return self._start(
+            lambda: self.service.prepare_regenerate(
+                assistant_message_id, model=self.model_choice, via="the window"
+            )
+        )
 
     def edit(self, user_message_id: int, new_text: str) -> bool:
         """Resend an edited question as a new branch; the original branch is kept."""
-        new_text = new_text.strip()
-        if not new_text or self.busy:
+        if not new_text.strip() or self.busy:
             return False
-        parent_id = self._parent_id(user_message_id)
-        message = self.store.add_message(
-            self.conversation_id,
-            "user",
-            new_text,
-            parent_id=ROOT if parent_id is None else parent_id,
+        return self._start(
+            lambda: self.service.prepare_edit(
+                user_message_id, new_text, model=self.model_choice, via="the window"
+            )
         )
-        self._queue_reply(message)
-        return True
 
     def show_sibling(self, message_id: int) -> None:
         """Make another version (and its latest continuation) the active path."""
@@ -124,77 +108,55 @@ class ChatController(QObject):
             self._job.cancel()
 
     # -- the reply ------------------------------------------------------------------------
-    def _queue_reply(self, question: MessageRecord) -> None:
-        """Show the question now; create the reply and start the model in the next turn of
-        the event loop, so pressing Enter answers at once."""
+    def _start(self, prepare) -> bool:
+        """Prepare the turn now (the question shows at once), start the model in the next turn
+        of the event loop."""
+        try:
+            turn: Turn = prepare()
+        except EnclaveError as exc:
+            self.refused.emit(str(exc))
+            return False
+        self.conversation_id = turn.conversation_id
+        self.model_choice = None
         self._starting = True
         self.busyChanged.emit(True)
-        self.conversationChanged.emit(question.conversation_id)
-        QTimer.singleShot(0, self, lambda: self._start_reply(question))
+        self.conversationsChanged.emit()
+        self.conversationChanged.emit(turn.conversation_id)
+        QTimer.singleShot(0, self, lambda: self._run(turn))
+        return True
 
-    def _start_reply(self, question: MessageRecord) -> None:
-        if not self._starting:
-            return  # stopped (or the window closed) before the reply began
+    def _run(self, turn: Turn) -> None:
+        if not self._starting:  # stopped (or the window closed) before the reply began
+            self.service.store.update_message(turn.reply_id, status="cancelled")
+            self.conversationChanged.emit(turn.conversation_id)
+            return
         self._starting = False
-        conv_id = question.conversation_id
-        history = self._history(conv_id, question.id)
-        params = self.params()
-        info = self.worker.model_info
-        reply = self.store.add_message(
-            conv_id,
-            "assistant",
-            "",
-            parent_id=question.id,
-            status="streaming",
-            model_name=info.name if info else None,
-            model_sha256=info.sha256 if info else None,
-            params=params.as_dict(),
-        )
-        self._message_id = reply.id
-        self._reply_conversation = conv_id
+        self._message_id = turn.reply_id
+        self._reply_conversation = turn.conversation_id
         self._text = []
-        writer = self.store.stream_writer(reply.id)
-        job_fn = next(
-            (
-                fn
-                for factory in self.reply_job_factories
-                if (fn := factory(conv_id, question.content, params, writer, reply.id))
-            ),
-            None,
-        )
-        self._job = self.worker.submit(job_fn or chat_job(history, params, writer), kind="chat")
+        self._job = self.worker.submit(turn_job(self.service, turn), kind="chat")
         self._job.progress.connect(self._on_piece)
         self._job.succeeded.connect(self._on_succeeded)
         self._job.cancelled.connect(self._on_cancelled)
         self._job.failed.connect(self._on_failed)
-        self.conversationChanged.emit(conv_id)
-        self.replyStarted.emit(conv_id, reply.id)
-
-    def _history(self, conv_id: int, question_id: int) -> list[ChatMessage]:
-        """The system prompt and the active path up to the question (a regenerate leaves the
-        old answer on the path until the new one is added as its sibling)."""
-        conv = self.store.get_conversation(conv_id)
-        messages = [ChatMessage("system", conv.system_prompt)] if conv.system_prompt else []
-        for m in self.store.active_path(conv_id):
-            if m.role in ("user", "assistant") and m.content and m.status != "failed":
-                messages.append(ChatMessage(m.role, m.content))
-            if m.id == question_id:
-                break
-        return messages
+        self.replyStarted.emit(turn.conversation_id, turn.reply_id)
 
     def _on_piece(self, piece: object) -> None:
-        if self.sender() is not self._job or not isinstance(piece, str):
+        if self.sender() is not self._job:
             return
-        self._text.append(piece)
-        self.replyUpdated.emit(self._message_id, "".join(self._text))
+        if isinstance(piece, ModelInfo):
+            self.worker.note_loaded(piece)
+        elif isinstance(piece, str) and not isinstance(piece, Thought):
+            self._text.append(piece)
+            self.replyUpdated.emit(self._message_id, "".join(self._text))
 
     def _on_succeeded(self, result: object) -> None:
-        if self.sender() is self._job:
-            self._close("complete", result.stats if isinstance(result, ChatResult) else None)
+        if self.sender() is self._job and isinstance(result, TurnResult):
+            self._close(result.status, _stats(result))
 
     def _on_cancelled(self, result: object) -> None:
         if self.sender() is self._job:
-            self._close("cancelled", result.stats if isinstance(result, ChatResult) else None)
+            self._close("cancelled", _stats(result) if isinstance(result, TurnResult) else None)
 
     def _on_failed(self, error: str) -> None:
         if self.sender() is not self._job:
@@ -214,15 +176,8 @@ class ChatController(QObject):
             self.conversationChanged.emit(self._reply_conversation)
         self.conversationsChanged.emit()
 
-    # -- helpers --------------------------------------------------------------------------
-    def _message(self, message_id: int | None) -> MessageRecord | None:
-        if message_id is None or self.conversation_id is None:
-            return None
-        for m in self.store.active_path(self.conversation_id):
-            if m.id == message_id:
-                return m
-        return None
 
-    def _parent_id(self, message_id: int) -> int | None:
-        found = self._message(message_id)
-        return found.parent_id if found else None
+def _stats(result: TurnResult) -> GenerationStats | None:
+    known = set(GenerationStats.__dataclass_fields__)
+    values = {k: v for k, v in result.stats.items() if k in known}
+    return GenerationStats(**values) if "prompt_tokens" in values else None

@@ -110,11 +110,13 @@ class MainWindow(QMainWindow):
         row = QHBoxLayout(header)
         row.setContentsMargins(24, 10, 16, 10)
         self.title_label = QLabel(header, objectName="ChatTitle")
+        self.model_label = QLabel(header, objectName="MessageMeta")  # this conversation's model
         self.preset_label = QLabel(header, objectName="MessageMeta")
         self.preset_combo = QComboBox(header)
         self.preset_combo.setMinimumWidth(180)
         self.preset_combo.activated.connect(self._on_preset_chosen)
         row.addWidget(self.title_label, 1)
+        row.addWidget(self.model_label)
         row.addWidget(self.preset_label)
         row.addWidget(self.preset_combo)
         return header
@@ -154,6 +156,7 @@ class MainWindow(QMainWindow):
         c.conversationsChanged.connect(self.sidebar.schedule_refresh)
         c.replyUpdated.connect(self.chat_view.update_stream)
         c.replyFailed.connect(self.chat_view.show_error)
+        c.refused.connect(self._on_refused)
         c.replyFinished.connect(lambda _id, _status, stats: self.status.set_stats(stats))
         c.busyChanged.connect(self._on_busy)
         self.worker.modelLoading.connect(self.status.set_loading)
@@ -170,6 +173,10 @@ class MainWindow(QMainWindow):
     def _on_model_loaded(self, info: ModelInfo) -> None:
         self.status.set_model(info)
         self.welcome.set_demo_model(info.sha256 == DEFAULT_MODEL_SHA256)
+        self._update_header()
+
+    def _on_refused(self, message: str) -> None:
+        QMessageBox.warning(self, self.tr("Enclave"), message)
 
     # -- conversations --------------------------------------------------------------------
     def new_chat(self) -> None:
@@ -187,7 +194,19 @@ class MainWindow(QMainWindow):
             self.chat_view.show_path(self.store.active_path(conversation_id))
             self.stack.setCurrentWidget(self.chat_view)
             self.chat_view.scroll_to_bottom()
+            self._load_model_of(conversation_id)
         self._update_header()
+
+    def _load_model_of(self, conversation_id: int) -> None:
+        """A conversation answers with its own model: load it in the background when another
+        one is loaded (a model gone or refused is a clear message in the status bar)."""
+        conv = self.store.find_conversation(conversation_id)
+        loaded = self.worker.model_info
+        if conv is None or not conv.model or self.controller.busy:
+            return
+        if loaded is not None and loaded.sha256 == conv.model_sha256:
+            return
+        self.worker.load_model(conv.model, conversation_model=conv.model_name or conv.model)
 
     def _on_conversation_changed(self, conversation_id: int) -> None:
         if conversation_id != self.controller.conversation_id:
@@ -225,6 +244,9 @@ class MainWindow(QMainWindow):
         conv_id = self.controller.conversation_id
         conv = self.store.find_conversation(conv_id) if conv_id is not None else None
         self.title_label.setText(conv.title if conv and conv.title else self.tr("New chat"))
+        loaded = self.worker.model_info
+        model = conv.model_name if conv and conv.model_name else (loaded.name if loaded else "")
+        self.model_label.setText(self.tr("Model: {name}").format(name=model) if model else "")
         prompt = (
             conv.system_prompt
             if conv
@@ -300,7 +322,9 @@ class MainWindow(QMainWindow):
         dialog.exec()
 
     def use_model(self, path: str) -> None:
-        """The model manager chose a model: remember it and load it after the current answer."""
+        """The model manager chose a model: the open conversation switches to it (it remembers
+        it once loaded), and it becomes the model of new chats; it loads after the current
+        answer."""
         if self.runtime.policy.is_locked("model"):
             QMessageBox.information(
                 self,
@@ -309,7 +333,9 @@ class MainWindow(QMainWindow):
             )
             return
         self.runtime.settings.update(model=path)
-        self.load_model()
+        if self.controller.conversation_id is not None:
+            self.controller.choose_model(path)
+        self.worker.load_model(path)
 
     def export_current(self, fmt: str) -> None:
         if self.controller.conversation_id is None:

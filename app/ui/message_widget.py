@@ -121,6 +121,11 @@ class MessageWidget(QFrame):
     # -- content --------------------------------------------------------------------------
     def set_record(self, record: MessageRecord) -> None:
         self.record = record
+        if not self.is_user:  # which model wrote it, and why it failed, also after a restart
+            self.role_label.setText(record.model_name or self.tr("Enclave"))
+            stored_error = (record.stats or {}).get("error")
+            if isinstance(stored_error, str) and not self._error:
+                self._error = stored_error
         if self.is_user:
             self.text_label.setText(record.content)
         elif record.status == "streaming" and len(self.body.text) > len(record.content):
@@ -240,7 +245,9 @@ class MessageWidget(QFrame):
         self.style().polish(self.status_label)
 
     def retranslate(self) -> None:
-        self.role_label.setText(self.tr("You") if self.is_user else self.tr("Enclave"))
+        self.role_label.setText(
+            self.tr("You") if self.is_user else (self.record.model_name or self.tr("Enclave"))
+        )
         self.copy_button.setText(self.tr("Copy"))
         self.copy_button.setToolTip(self.tr("Copy this message"))
         self.edit_button.setText(self.tr("Edit"))

@@ -12,14 +12,13 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from app.core.backend import Backend
 from app.core.errors import Cancelled, EnclaveError
-from app.core.types import CancelToken, LoadOptions, ModelInfo
+from app.core.types import CancelToken, ModelInfo
 
 log = logging.getLogger(__name__)
 
@@ -187,17 +186,18 @@ class ModelWorker(QObject):
             self.busyChanged.emit(False)
 
     # -- model ----------------------------------------------------------------------------
-    def load_model(self, path: Path | None = None, options: LoadOptions | None = None) -> Job:
-        """Load a model on the worker thread; `path=None` resolves the user's or default model."""
-        runtime = self.runtime
+    def load_model(self, spec: str | None = None, conversation_model: str | None = None) -> Job:
+        """Load a model on the worker thread: `spec` as `enclave chat -m` takes it, None for the
+        user's or the policy's default; chosen and checked by the core's ModelLoader.
+        `conversation_model` names a conversation's own model, for a clearer message."""
+        models = self.runtime.models
 
         def load(engine: Backend, cancel: CancelToken, progress: Callable[[object], None]):
-            chosen = Path(path if path is not None else runtime.resolve_model())
-            progress(str(chosen))
+            choice = models.choose(spec, conversation_model)
+            progress(str(choice.path))
             if cancel.cancelled:
                 raise Cancelled()
-            engine.unload()
-            return engine.load(chosen, options or runtime.load_options(chosen))
+            return models.load(engine, choice)
 
         self.modelLoading.emit()
         job = self.submit(load, kind="load")
@@ -208,6 +208,11 @@ class ModelWorker(QObject):
     def _loaded(self, info: ModelInfo) -> None:
         self.model_info = info
         self.modelLoaded.emit(info)
+
+    def note_loaded(self, info: ModelInfo) -> None:
+        """A job loaded another model (a conversation's own): tell whoever shows it."""
+        if info is not self.model_info:
+            self._loaded(info)
 
     # -- end ------------------------------------------------------------------------------
     def shutdown(self, timeout_ms: int = 30_000) -> bool:

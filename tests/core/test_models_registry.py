@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from app.core.config.runtime import Runtime
 from app.core.default_model import DEFAULT_MODEL_SHA256
 from app.core.errors import ModelError, PolicyRefused
 from app.core.models.manager import ModelManager
@@ -21,7 +22,6 @@ from app.core.models.resolve import (
     settings_for,
 )
 from app.core.types import LoadOptions
-from app.core.config.runtime import Runtime
 
 BUNDLED_ID = DEFAULT_MODEL_SHA256[:12]
 
@@ -175,7 +175,7 @@ def test_policy_default_by_file_name_and_sha(
         runtime = make_runtime(
             tmp_path, f'[models]\ndirectory = "{shared}"\ndefault = "{default}"\n'
         )
-        assert runtime.resolve_model() == shared / "pinned.gguf"
+        assert runtime.models.choose().path == shared / "pinned.gguf"
         manager = ModelManager(runtime)
         assert manager.default_model() is not None
         assert manager.default_model().path == shared / "pinned.gguf"

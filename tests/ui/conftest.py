@@ -57,6 +57,19 @@ def english_afterwards(request: pytest.FixtureRequest) -> Iterator[None]:
         Translations(QApplication.instance()).apply("en")
 
 
+@pytest.fixture(autouse=True)
+def placeholder_default_model(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Scripted engines load nothing: the default model is a placeholder file (so no test
+    assembles the 253 MB model), except in tests that use the real one."""
+    if "model_path" in request.fixturenames:
+        return
+    placeholder = tmp_path / "placeholder.gguf"
+    placeholder.write_bytes(b"GGUF")
+    monkeypatch.setenv("ENCLAVE_BUNDLED_MODEL", str(placeholder))
+
+
 @pytest.fixture
 def runtime(tmp_path: Path) -> Runtime:
     return Runtime.create(tmp_path / "data", tmp_path / "no-policy.toml")

@@ -196,6 +196,8 @@ def test_a_long_conversation_shows_its_last_page_and_loads_older_on_demand(qtbot
             title_is_auto=False,
             system_prompt="",
             model=None,
+            model_name=None,
+            model_sha256=None,
             pinned=False,
             created_at=now,
             updated_at=now,

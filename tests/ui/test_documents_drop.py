@@ -9,7 +9,6 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
-import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
@@ -23,14 +22,6 @@ from app.ui.sidebar import ID_ROLE
 from tests.helpers import make_documents as make
 from tests.helpers.fake_summary_engine import FakeSummaryEngine
 from tests.helpers.qt import WAIT_MS, assistant_texts, make_window, send
-
-
-@pytest.fixture(autouse=True)
-def no_model_assembly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The scripted engine loads nothing: point the default model at a placeholder file."""
-    placeholder = tmp_path / "placeholder.gguf"
-    placeholder.write_bytes(b"GGUF")
-    monkeypatch.setenv("ENCLAVE_BUNDLED_MODEL", str(placeholder))
 
 
 def _pdf(folder: Path, name: str, pages: int = 24) -> Path:

@@ -5,10 +5,24 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+import pytest
+
+from app.core.chat import ConversationService, TurnResult
 from app.core.errors import EnclaveError
-from app.core.types import ChatMessage, GenerationParams, LoadOptions
-from app.ui.chat_jobs import ChatResult, chat_job
+from app.ui.chat_jobs import turn_job
 from tests.helpers.fake_engine import FakeEngine
+
+
+@pytest.fixture
+def service(runtime):
+    store = runtime.open_store()
+    yield ConversationService(runtime, store)
+    store.close()
+
+
+def chat_job(service: ConversationService, prompt: str):
+    """The window's chat job for a new conversation's first question."""
+    return turn_job(service, service.prepare(prompt))
 
 
 def test_jobs_run_in_order_off_the_gui_thread(qtbot, worker):
@@ -50,25 +64,30 @@ def test_unexpected_exception_does_not_kill_the_thread(qtbot, worker):
     assert blocker.args == ["alive"]
 
 
-def test_chat_job_streams_batches_and_stops_on_cancel(qtbot, worker, fake_engine: FakeEngine):
+def test_chat_job_streams_batches_and_stops_on_cancel(
+    qtbot, worker, fake_engine: FakeEngine, service
+):
     fake_engine.hold_after = 5
-    job = worker.submit(chat_job([ChatMessage("user", "hi")], GenerationParams()), kind="chat")
+    job = worker.submit(chat_job(service, "hi"), kind="chat")
     pieces: list[str] = []
-    job.progress.connect(pieces.append)
+    job.progress.connect(lambda p: pieces.append(p) if isinstance(p, str) else None)
     qtbot.waitUntil(lambda: fake_engine.holding.is_set() and bool(pieces), timeout=5000)
     with qtbot.waitSignal(job.cancelled, timeout=5000) as blocker:
         job.cancel()
     result = blocker.args[0]
-    assert isinstance(result, ChatResult)
-    assert result.stats.stop_reason == "cancelled"
-    assert result.stats.generated_tokens == 5
-    assert "".join(pieces) == result.text
+    assert isinstance(result, TurnResult)
+    assert result.status == "cancelled" and result.record.status == "cancelled"
+    assert result.stats["stop_reason"] == "cancelled"
+    assert result.stats["generated_tokens"] == 5
+    assert "".join(pieces) == result.text == result.record.content
     assert 0 < len(result.text) < len(fake_engine.replies[0])
 
 
-def test_queued_job_cancelled_before_start_never_runs(qtbot, worker, fake_engine: FakeEngine):
+def test_queued_job_cancelled_before_start_never_runs(
+    qtbot, worker, fake_engine: FakeEngine, service
+):
     fake_engine.hold_after = 0
-    first = worker.submit(chat_job([ChatMessage("user", "a")], GenerationParams()), kind="chat")
+    first = worker.submit(chat_job(service, "a"), kind="chat")
     ran: list[int] = []
     second = worker.submit(lambda e, c, p: ran.append(1))
     second.cancel()
@@ -78,19 +97,23 @@ def test_queued_job_cancelled_before_start_never_runs(qtbot, worker, fake_engine
     assert ran == []
 
 
-def test_load_model_emits_model_loaded(qtbot, worker, tmp_path: Path):
+def test_load_model_emits_model_loaded(qtbot, worker, runtime, tmp_path: Path):
+    model = tmp_path / "m.gguf"
+    model.write_bytes(b"GGUF")
+    runtime.settings.update(context_size=1024)
     with qtbot.waitSignal(worker.modelLoaded, timeout=5000) as blocker:
-        worker.load_model(tmp_path / "m.gguf", LoadOptions(context_size=1024))
+        worker.load_model(str(model))
     assert blocker.args[0].n_ctx == 1024
+    assert blocker.args[0].path == str(model)
     assert worker.model_info is blocker.args[0]
 
 
-def test_shutdown_cancels_a_running_job_and_joins(qtbot, runtime):
+def test_shutdown_cancels_a_running_job_and_joins(qtbot, runtime, service):
     from app.ui.model_worker import ModelWorker
 
     engine = FakeEngine(hold_after=1)
     w = ModelWorker(runtime, backend=engine)
-    job = w.submit(chat_job([ChatMessage("user", "a")], GenerationParams()), kind="chat")
+    job = w.submit(chat_job(service, "a"), kind="chat")
     qtbot.waitUntil(engine.holding.is_set, timeout=5000)
     assert w.shutdown()
     assert job.state == "cancelled"

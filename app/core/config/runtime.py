@@ -6,14 +6,13 @@ A front end creates one `Runtime` at start and hands it down; core code takes wh
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from app.core.config.settings_store import SettingsStore
-from app.core.types import LoadOptions
 from app.core.config.paths import Paths, default_policy_file, resolve_paths, resolve_policy_file
 from app.core.config.policy import Policy, load_policy
+from app.core.config.settings_store import SettingsStore
 
 
 @dataclass
@@ -34,14 +33,21 @@ class Runtime:
         paths = resolve_paths(data_dir).ensure()
         return cls(paths, policy, SettingsStore(paths.settings_file, policy))
 
-    def open_store(self):  # -> app.core.store.Store (import kept local: the CLI starts fast)
-        """Open the history; the policy's retention applies at every start, window or CLI."""
-        from app.core.store import Store
+    def open_store(self, *, memory_if_unavailable: bool = False):  # -> app.core.store.Store
+        """Open the history, plain or encrypted as the policy and the user want (converting it
+        if needed); expired deletions and the retention are erased at every start. An
+        encrypted history whose key is out of reach raises KeyUnavailable, or with
+        `memory_if_unavailable` (the window) gives an in-memory one. Imports stay local: the
+        CLI starts fast."""
+        from app.core.store.opening import open_history
 
-        store = Store.open(self.paths.database, history_enabled=self.policy.history.enabled)
-        if self.policy.history.retention_days:
-            store.purge_older_than(self.policy.history.retention_days)
-        return store
+        return open_history(
+            self.paths.database,
+            self.policy.history,
+            self.settings.current.history_encrypted,
+            audit=self.audit,
+            memory_if_unavailable=memory_if_unavailable,
+        )
 
     @cached_property
     def audit(self):  # -> app.core.audit.AuditTrail, for the policy's [audit]
@@ -49,26 +55,11 @@ class Runtime:
 
         return trail_for(self.policy.audit, self.paths.data_dir)
 
-    def resolve_model(self, spec: str | None = None) -> Path:
-        """A model id, name or path; empty means the user's choice, else the policy's default."""
-        from app.core.models.resolve import resolve_model
+    @cached_property
+    def models(self):  # -> app.core.chat.ModelLoader: the one way a model is chosen and loaded
+        from app.core.chat.loader import ModelLoader
 
-        return resolve_model(spec or self.settings.current.model or None, self.paths, self.policy)
-
-    def load_options(self, model_path: Path) -> LoadOptions:
-        """The user's load settings with the model's own (context, GPU layers, template) on top,
-        except where the policy locks the user's value."""
-        from app.core.models.resolve import apply_settings, settings_for
-
-        s = self.settings.current
-        base = LoadOptions(s.context_size, s.threads, s.gpu_layers)
-        own = settings_for(model_path, self.paths, self.policy)
-        merged = apply_settings(base, own)
-        if self.policy.is_locked("context_size"):
-            merged = replace(merged, context_size=base.context_size)
-        if self.policy.is_locked("gpu_layers"):
-            merged = replace(merged, gpu_layers=base.gpu_layers)
-        return merged
+        return ModelLoader(self)
 
     @property
     def models_dirs(self) -> list[Path]:

@@ -30,12 +30,15 @@ class Settings:
     document_max_file_mb: int = 100
     document_max_pages: int = 2000
     document_max_chars: int = 3_000_000
+    # Encrypt the history (SQLCipher, key in the OS keyring) where the policy leaves it optional.
+    history_encrypted: bool = False
 
 
 
 # Every setting but the first-run flag may be set or locked by an administrator.
 _NOT_LOCKABLE = frozenset({"first_run_done"})
+_HINTS = get_type_hints(Settings)
 SETTING_TYPES: dict[str, type] = {
-    f.name: get_type_hints(Settings)[f.name] for f in fields(Settings) if f.name not in _NOT_LOCKABLE
+    f.name: _HINTS[f.name] for f in fields(Settings) if f.name not in _NOT_LOCKABLE
 }
 LOCKABLE_SETTINGS = frozenset(SETTING_TYPES)

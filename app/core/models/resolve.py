@@ -2,8 +2,9 @@
 
 A spec may be an installed model's id or a prefix of it, its name, its file name, a path to a
 .gguf file, or `sha256:HEX` (the policy's way of pinning a default). Empty means the policy's
-default, else the bundled model. Whatever is chosen, the policy's `allowlist_sha256` is checked
-here, so no caller can load a model the administrator has not allowed.
+default, else the bundled model. This only finds the file: the policy's `allowlist_sha256` is
+checked on the file's own sha256 by `app.core.chat.model_choice.choose_model`, the one way a
+model is chosen for loading (a registry entry or an environment variable could lie).
 """
 
 from __future__ import annotations
@@ -12,13 +13,12 @@ import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from app.core.default_model import DEFAULT_MODEL_SHA256, ensure_default_model
-from app.core.errors import ModelError, PolicyRefused
-from app.core.models.hashing import sha256_file
-from app.core.models.registry import InstalledModel, ModelSettings, Registry
-from app.core.types import LoadOptions
 from app.core.config.paths import Paths
 from app.core.config.policy import Policy
+from app.core.default_model import DEFAULT_MODEL_SHA256, ensure_default_model
+from app.core.errors import ModelError, PolicyRefused
+from app.core.models.registry import InstalledModel, ModelSettings, Registry
+from app.core.types import LoadOptions
 
 _HEX = re.compile(r"^[0-9a-f]{4,64}$")
 MIN_PREFIX = 4
@@ -31,7 +31,7 @@ class Resolved:
 
 
 def resolve_model(spec: str | None, paths: Paths, policy: Policy) -> Path:
-    """The file to load for `spec`; raises ModelError, or PolicyRefused if not allowed."""
+    """The file for `spec`; raises ModelError when there is none."""
     return resolve(spec, paths, policy).path
 
 
@@ -39,9 +39,8 @@ def resolve(spec: str | None, paths: Paths, policy: Policy) -> Resolved:
     from_policy = not (spec or "").strip() and bool(policy.models.default)
     spec = (spec or "").strip() or (policy.models.default or "").strip()
     registry = Registry(paths.models_dir, policy.models.directory)
-    if not spec:
+    if not spec or spec.lower() == f"sha256:{DEFAULT_MODEL_SHA256}":
         path = ensure_default_model(paths.models_dir)
-        check_allowed(policy, DEFAULT_MODEL_SHA256, path.name)
         return Resolved(path, registry.by_sha256(DEFAULT_MODEL_SHA256))
     model = find_installed(spec, registry.installed(refresh=False))
     if model is None and not Path(spec).expanduser().is_file():
@@ -52,12 +51,9 @@ def resolve(spec: str | None, paths: Paths, policy: Policy) -> Resolved:
                 f"The model {model.name} ({model.id}) is registered but its file {model.path} is "
                 f"missing; import or download it again, or remove it."
             )
-        check_allowed(policy, model.sha256, model.name)
         return Resolved(model.path, model)
     candidate = Path(spec).expanduser()
     if candidate.is_file():
-        if policy.models.allowlist_sha256:
-            check_allowed(policy, sha256_file(candidate), candidate.name)
         return Resolved(candidate.absolute(), None)
     if from_policy:
         raise ModelError(

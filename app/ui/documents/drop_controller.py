@@ -18,12 +18,12 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QLineEdit
 
+from app.core.chat.citations import citations_from_stats
 from app.core.documents.extract import SUPPORTED_SUFFIXES, PasswordRequired
 from app.core.documents.model import DocumentLimits
 from app.core.documents.pipeline import SummaryOutcome, summarise_file
 from app.core.documents.summarise import SummaryOptions, SummaryProgress
 from app.core.types import CancelToken
-from app.ui.documents.ask_job import answer_job, citations_from_stats
 from app.ui.documents.citations import open_citation
 from app.ui.documents.panel import DocumentsPanel
 from app.ui.model_worker import Job, ModelWorker
@@ -86,8 +86,6 @@ class DropController(QObject):
             menu.insertAction(existing[1] if len(existing) > 1 else None, self.summarise_action)
         controller = getattr(window, "controller", None)
         if controller is not None:
-            if hasattr(controller, "reply_job_factories"):
-                controller.reply_job_factories.append(self._answer_job_for)
             controller.replyFinished.connect(self._on_reply_finished)
             controller.conversationChanged.connect(self._show_sources_of)
         sidebar = getattr(window, "sidebar", None)
@@ -251,12 +249,6 @@ class DropController(QObject):
         if hasattr(self.window, "show_conversation"):
             self.window.show_conversation(conversation_id)
         self._show_sources_of(conversation_id)
-
-    def _answer_job_for(self, conversation_id, question, params, writer, message_id):
-        """The chat controller's hook: conversations with documents are answered from them."""
-        if not self.store.documents(conversation_id):
-            return None
-        return answer_job(self.store, conversation_id, question, params, writer, message_id)
 
     def _on_reply_finished(self, message_id: int, _status: str, _stats: object) -> None:
         message = self.store.get_message(message_id)

@@ -1,0 +1,72 @@
+"""Choosing and loading a model, the one way every front end does it.
+
+`choose` resolves a spec and checks the allowlist on the file's own sha256 (before llama.cpp
+opens anything); `load` loads the choice with its effective options (the policy gate's) unless
+exactly that is loaded already, so a follow-up turn keeps the model and its KV cache.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Mapping
+
+from app.core.backend import Backend
+from app.core.chat.gate import PolicyGate
+from app.core.chat.model_choice import ModelChoice, choose_model, conversation_model_gone
+from app.core.config.runtime import Runtime
+from app.core.errors import ModelError, PolicyRefused
+from app.core.models.resolve import settings_for
+from app.core.types import LoadOptions, ModelInfo
+
+# What each backend holds: (path, sha256, options) and the identity of its ModelInfo, so a load
+# done some other way (a new ModelInfo object) is never mistaken for ours.
+_loaded: weakref.WeakKeyDictionary[object, tuple[tuple[str, str, LoadOptions], int]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+class ModelLoader:
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.audit = runtime.audit
+        self.gate = PolicyGate(runtime.policy, runtime.settings, self.audit)
+
+    def choose(self, spec: str | None = None, conversation_model: str | None = None) -> ModelChoice:
+        """The model for `spec` (None: the user's or the policy's default), allowlist checked.
+
+        `conversation_model` names the conversation's own model when the spec is its: a model
+        gone or refused is then explained with the way out.
+        """
+        spec = self.gate.current.model if spec is None else spec
+        try:
+            return choose_model(spec, self.runtime.paths, self.runtime.policy)
+        except PolicyRefused as exc:
+            self.audit.record("policy_refused", rule="models.allowlist_sha256")
+            if conversation_model:
+                raise conversation_model_gone(conversation_model, exc) from exc
+            raise
+        except ModelError as exc:
+            if conversation_model:
+                raise conversation_model_gone(conversation_model, exc) from exc
+            raise
+
+    def options(self, choice: ModelChoice, overrides: Mapping[str, object] | None = None):
+        own = settings_for(choice.path, self.runtime.paths, self.runtime.policy)
+        return self.gate.load_options(own, overrides or {})
+
+    def load(
+        self, backend: Backend, choice: ModelChoice, overrides: Mapping[str, object] | None = None
+    ) -> ModelInfo:
+        """Load `choice` with its effective options unless exactly that is loaded already."""
+        options = self.options(choice, overrides)
+        key = (str(choice.path), choice.sha256, options)
+        info = backend.info
+        if info is not None and _loaded.get(backend) == (key, id(info)):
+            return info
+        backend.unload()
+        info = backend.load(choice.path, options)
+        _loaded[backend] = (key, id(info))
+        self.audit.record(
+            "model_loaded", name=info.name, sha256=info.sha256, source=str(choice.path)
+        )
+        return info

@@ -1,0 +1,316 @@
+"""THE conversation service: start, continue, regenerate and edit a turn, for every front end.
+
+A turn has two halves. `prepare_*` runs where the user acted (the window's GUI thread, the
+command line, an API request): it applies the policy gate, writes the question and an empty
+reply, and returns a `Turn`; it touches no model and is fast. `run` runs on the thread that owns
+the backend: it chooses the model (allowlist on the file's own sha256, before llama.cpp opens
+it), loads it if another one is loaded, streams the reply into the store and finishes it with a
+status that says what happened:
+
+- `complete`: the model finished (or hit the token limit, or stopped a loop);
+- `cancelled`: the user stopped it (Stop, Ctrl-C, a client that went away);
+- `partial`: it failed after some text was written (the text is kept);
+- `failed`: it failed before any text (the reason is kept in the reply's stats as `error`).
+
+Conversations with documents are answered from them, with their citations stored in the
+reply's stats; reasoning pieces (`Thought`) are stored apart (stats `reasoning`), never in the
+content, so they are never fed back, exported or searched.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.core.backend import Backend
+from app.core.chat.citations import citations_to_stats
+from app.core.chat.history import history_for
+from app.core.chat.loader import ModelLoader
+from app.core.chat.model_choice import ModelChoice
+from app.core.config.runtime import Runtime
+from app.core.errors import Cancelled, EnclaveError
+from app.core.store import Store
+from app.core.store.records import ROOT, MessageRecord
+from app.core.types import CancelToken, ChatMessage, GenerationParams, ModelInfo, Thought
+
+Progress = Callable[[object], None]
+
+
+@dataclass(frozen=True)
+class Turn:
+    """A prepared turn: the question and the empty reply are stored; the model has not run."""
+
+    conversation_id: int
+    question_id: int
+    reply_id: int
+    question: str
+    history: tuple[ChatMessage, ...]
+    params: GenerationParams
+    model_spec: str  # resolved on the model thread; "" = the default
+    conversation_model: str | None  # the conversation's model name, when the spec is its own
+    load_overrides: Mapping[str, object] = field(default_factory=dict)
+    choice: ModelChoice | None = None  # already chosen (the command line checks it up front)
+
+
+@dataclass(frozen=True)
+class TurnResult:
+    turn: Turn
+    status: str  # complete | cancelled | partial | failed
+    text: str
+    record: MessageRecord
+    model: ModelInfo | None
+    stats: dict[str, Any]
+
+
+class TurnFailed(EnclaveError):
+    """A turn failed; the reply is stored (failed or partial) and `result` says how."""
+
+    def __init__(self, message: str, result: TurnResult, cause: BaseException) -> None:
+        super().__init__(message)
+        self.result = result
+        self.exit_code = getattr(cause, "exit_code", 1)
+
+
+class ConversationService:
+    def __init__(self, runtime: Runtime, store: Store) -> None:
+        self.runtime = runtime
+        self.store = store
+        self.loader: ModelLoader = runtime.models
+        self.gate = self.loader.gate
+
+    # -- preparing a turn (fast: no model) -------------------------------------------------
+    def prepare(
+        self,
+        prompt: str,
+        conversation_id: int | None = None,
+        *,
+        model: str | None = None,
+        system_prompt: str | None = None,
+        overrides: Mapping[str, object] | None = None,
+        seed: int | None = None,
+        via: str = "this request",
+        check_model: bool = False,
+    ) -> Turn:
+        """A new question in a new conversation (`conversation_id` None) or an existing one.
+
+        `model` switches the conversation's model (recorded once it has loaded); `system_prompt`
+        applies to a new conversation. `check_model` chooses the model now, so a refused or
+        missing one fails before anything is written (the command line wants that).
+        """
+        prompt = prompt.strip()
+        if not prompt:
+            raise EnclaveError("The message is empty; type something to send.")
+        checked = self._checked(overrides, via, model=model, system_prompt=system_prompt)
+        conversation = (
+            self.store.get_conversation(conversation_id) if conversation_id is not None else None
+        )
+        spec, own = self._model_spec(conversation, checked.get("model"))
+        choice = self.loader.choose(spec, own) if check_model else None
+        if conversation is None:
+            conversation = self.store.create_conversation(
+                system_prompt=self.gate.system_prompt(None, checked.get("system_prompt"))
+            )
+        path = self.store.active_path(conversation.id)
+        parent = path[-1].id if path else None
+        question = self.store.add_message(conversation.id, "user", prompt, parent_id=parent)
+        return self._turn(question, checked, seed, spec, own, choice)
+
+    def prepare_regenerate(
+        self,
+        assistant_message_id: int,
+        *,
+        model: str | None = None,
+        overrides: Mapping[str, object] | None = None,
+        seed: int | None = None,
+        via: str = "this request",
+    ) -> Turn:
+        """A new answer to the same question; the old one stays as a sibling."""
+        reply = self.store.get_message(assistant_message_id)
+        if reply.role != "assistant" or reply.parent_id is None:
+            raise EnclaveError("Only an answer can be regenerated.")
+        checked = self._checked(overrides, via, model=model)
+        conversation = self.store.get_conversation(reply.conversation_id)
+        spec, own = self._model_spec(conversation, checked.get("model"))
+        question = self.store.get_message(reply.parent_id)
+        return self._turn(question, checked, seed, spec, own, None)
+
+    def prepare_edit(
+        self,
+        user_message_id: int,
+        new_text: str,
+        *,
+        model: str | None = None,
+        overrides: Mapping[str, object] | None = None,
+        seed: int | None = None,
+        via: str = "this request",
+    ) -> Turn:
+        """Resend an edited question as a new branch; the original branch is kept."""
+        new_text = new_text.strip()
+        if not new_text:
+            raise EnclaveError("The message is empty; type something to send.")
+        original = self.store.get_message(user_message_id)
+        if original.role != "user":
+            raise EnclaveError("Only your own messages can be edited.")
+        checked = self._checked(overrides, via, model=model)
+        conversation = self.store.get_conversation(original.conversation_id)
+        spec, own = self._model_spec(conversation, checked.get("model"))
+        question = self.store.add_message(
+            conversation.id,
+            "user",
+            new_text,
+            parent_id=ROOT if original.parent_id is None else original.parent_id,
+        )
+        return self._turn(question, checked, seed, spec, own, None)
+
+    def _checked(
+        self, overrides: Mapping[str, object] | None, via: str, **named: object
+    ) -> dict[str, object]:
+        return self.gate.check_overrides({**(overrides or {}), **named}, via)
+
+    def _model_spec(self, conversation, override: object) -> tuple[str, str | None]:
+        """The model for this turn, and the conversation's model name when it is the
+        conversation's own: a locked model, else the turn's choice, else the conversation's,
+        else the user's or the policy's default."""
+        if self.gate.locked("model"):
+            return self.gate.current.model, None
+        if isinstance(override, str) and override.strip():
+            return override.strip(), None
+        if conversation is not None and conversation.model:
+            return conversation.model, conversation.model_name or conversation.model
+        return self.gate.current.model, None
+
+    def _turn(
+        self,
+        question: MessageRecord,
+        checked: Mapping[str, object],
+        seed: int | None,
+        spec: str,
+        own: str | None,
+        choice: ModelChoice | None,
+    ) -> Turn:
+        conversation = self.store.get_conversation(question.conversation_id)
+        system = self.gate.system_prompt(conversation.system_prompt)
+        params = self.gate.params(checked, seed)
+        reply = self.store.add_message(
+            conversation.id,
+            "assistant",
+            "",
+            parent_id=question.id,
+            status="streaming",
+            params=params.as_dict(),
+        )
+        history = history_for(self.store, conversation.id, question.id, system)
+        load = {k: v for k, v in checked.items() if k in ("context_size", "threads", "gpu_layers")}
+        return Turn(
+            conversation.id,
+            question.id,
+            reply.id,
+            question.content,
+            tuple(history),
+            params,
+            spec,
+            own,
+            load,
+            choice,
+        )
+
+    # -- running a turn (on the thread that owns the backend) ------------------------------
+    def run(
+        self,
+        turn: Turn,
+        backend: Backend,
+        cancel: CancelToken | None = None,
+        on_piece: Progress | None = None,
+    ) -> TurnResult:
+        """Load the turn's model if needed, stream the reply into the store, finish it.
+
+        `on_piece` gets each text piece (`Thought` for reasoning) and, before them, the loaded
+        model's ModelInfo. Raises TurnFailed (with the stored result) when the reply failed;
+        Stop and Ctrl-C end it as `cancelled` (KeyboardInterrupt is re-raised after the reply is
+        saved).
+        """
+        cancel = cancel or CancelToken()
+        writer = self.store.stream_writer(turn.reply_id)
+        thought: list[str] = []
+        started = time.monotonic()
+        info: ModelInfo | None = None
+
+        def piece(text: str) -> None:
+            if isinstance(text, Thought):
+                thought.append(text)
+            else:
+                writer.append(text)
+            if on_piece is not None:
+                on_piece(text)
+
+        try:
+            info = self.load_for(turn, backend)
+            if on_piece is not None:
+                on_piece(info)  # the front end shows which model answers
+            self.store.update_message(turn.reply_id, model_name=info.name, model_sha256=info.sha256)
+            if self.store.documents(turn.conversation_id):
+                stats, final_text = self._answer_from_documents(turn, backend, cancel, piece)
+            else:
+                stream = backend.generate(list(turn.history), turn.params, cancel)
+                for text in stream:
+                    piece(text)
+                stats, final_text = stream.stats.as_dict(), None
+        except BaseException as exc:
+            status = _status_after(exc, writer.content)
+            stats = {"error": str(exc)} if status in ("failed", "partial") else {}
+            _add_reasoning(stats, thought, started)
+            record = writer.finish(status, stats)
+            result = TurnResult(turn, status, writer.content, record, info, stats)
+            if isinstance(exc, EnclaveError) and status != "cancelled":
+                raise TurnFailed(str(exc), result, exc) from exc
+            if isinstance(exc, Cancelled):
+                return result
+            raise
+        status = "cancelled" if cancel.cancelled or stats.get("stop_reason") == "cancelled" else (
+            "complete"
+        )
+        _add_reasoning(stats, thought, started)
+        record = writer.finish(status, stats)
+        if final_text is not None:  # the answer with its numbered sources
+            record = self.store.update_message(turn.reply_id, content=final_text)
+        return TurnResult(turn, status, record.content, record, info, stats)
+
+    def load_for(self, turn: Turn, backend: Backend) -> ModelInfo:
+        """The turn's model, loaded on `backend` (kept when it is already the one loaded)."""
+        choice = turn.choice or self.loader.choose(turn.model_spec, turn.conversation_model)
+        info = self.loader.load(backend, choice, turn.load_overrides)
+        conversation = self.store.get_conversation(turn.conversation_id)
+        if (conversation.model, conversation.model_sha256) != (choice.spec, info.sha256):
+            self.store.set_conversation_model(
+                turn.conversation_id, choice.spec, info.name, info.sha256
+            )
+        return info
+
+    def _answer_from_documents(
+        self, turn: Turn, backend: Backend, cancel: CancelToken, piece: Callable[[str], None]
+    ) -> tuple[dict[str, Any], str]:
+        from app.core.documents.retrieve import ask  # documents load only when needed
+
+        def forward(event: object) -> None:
+            if isinstance(event, str):
+                piece(event)
+
+        answer = ask(backend, self.store, turn.conversation_id, turn.question, turn.params,
+                     cancel, forward)  # fmt: skip
+        stats = answer.stats.as_dict()
+        stats["citations"] = citations_to_stats(answer.citations)
+        return stats, answer.text
+
+
+def _status_after(exc: BaseException, text: str) -> str:
+    if isinstance(exc, Cancelled | KeyboardInterrupt | GeneratorExit):
+        return "cancelled"
+    return "partial" if text else "failed"
+
+
+def _add_reasoning(stats: dict[str, Any], thought: list[str], started: float) -> None:
+    if thought:
+        stats["reasoning"] = "".join(thought)
+        stats.setdefault("reasoning_s", round(time.monotonic() - started, 1))
