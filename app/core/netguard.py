@@ -5,7 +5,8 @@ the command line and the window) wraps Python's socket `connect` so that any con
 non-loopback address fails with `NetworkRefused` unless it happens inside `permit(url)`, which
 the model download opens for the one host the user (and the policy) chose, plus the proxy that
 will carry it, or inside `permit_endpoint(url)`, which a company-server backend opens for
-exactly that server's host and port (nothing else on that host). Local sockets (loopback, Unix)
+exactly that server's host and port (nothing else on that host), and only for a server that
+`allow_servers` registered from the policy at start. Local sockets (loopback, Unix)
 are always allowed: Qt's single-instance server and tests' local HTTP servers use them.
 """
 
@@ -16,7 +17,7 @@ import ipaddress
 import socket
 import threading
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from urllib.parse import urlparse
 
 from app.core.errors import EnclaveError
@@ -29,6 +30,7 @@ class NetworkRefused(EnclaveError):
 _lock = threading.Lock()
 _permitted: dict[str, int] = {}  # address -> number of open permits
 _endpoints: dict[tuple[str, int], int] = {}  # (address, port) -> number of open permits
+_servers: set[tuple[str, int]] = set()  # (host, port) of the company servers the policy names
 _original_connect = socket.socket.connect
 _original_connect_ex = socket.socket.connect_ex
 _installed = False
@@ -128,6 +130,22 @@ def _default_port(scheme: str) -> int:
     return 443 if scheme == "https" else 80
 
 
+def _endpoint(url: str) -> tuple[str, int]:
+    parsed = urlparse(url)
+    if not parsed.hostname:
+        raise NetworkRefused(f"{url!r} is not a URL with a host name.")
+    return parsed.hostname.lower(), parsed.port or _default_port(parsed.scheme)
+
+
+def allow_servers(urls: Iterable[str]) -> None:
+    """Register the company servers the policy names (at start): the only ones that
+    `permit_endpoint` opens, whatever a caller builds by hand."""
+    endpoints = {_endpoint(url) for url in urls}
+    with _lock:
+        _servers.clear()
+        _servers.update(endpoints)
+
+
 @contextlib.contextmanager
 def permit_endpoint(url: str) -> Iterator[None]:
     """Allow connections to `url`'s host on `url`'s port only, and no proxy, inside the block.
@@ -135,11 +153,15 @@ def permit_endpoint(url: str) -> Iterator[None]:
     A company server named in the policy is reached directly: its port, nothing else on that
     host, and no other host (a redirect elsewhere is not followed by the backend either).
     """
-    parsed = urlparse(url)
-    if not parsed.hostname:
-        raise NetworkRefused(f"{url!r} is not a URL with a host name.")
-    port = parsed.port or _default_port(parsed.scheme)
-    keys = {(a, port) for a in {parsed.hostname, *_addresses(parsed.hostname, port)}}
+    host, port = _endpoint(url)
+    with _lock:
+        registered = (host, port) in _servers
+    if not registered and not is_loopback(host):
+        raise NetworkRefused(
+            f"Enclave blocked a connection to {host}:{port}: it is not a company server that "
+            f"the administrator's policy names."
+        )
+    keys = {(a, port) for a in {host, *_addresses(host, port)}}
     with _lock:
         for key in keys:
             _endpoints[key] = _endpoints.get(key, 0) + 1

@@ -191,3 +191,14 @@ def server_for(policy: Policy, name: str, user_file: Path | None = None) -> Serv
         ca_file=policy.network.ca_file,
         source="user" if user else "policy",
     )
+
+
+def allow_in_guard(policy: Policy, data_dir: Path) -> None:
+    """Tell the network guard, once at start, which servers exist: no other can be reached."""
+    from app.core import netguard
+
+    try:
+        servers = servers_for(policy, user_servers_path(data_dir))
+    except EnclaveError:  # an unreadable servers.json: the policy's own servers still work
+        servers = servers_for(policy)
+    netguard.allow_servers(s.url for s in servers)
