@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 
 from app.core.atomic_write import SHARED, write_text_atomic
-from app.core.errors import EnclaveError
 from app.core.config.runtime import Runtime
+from app.core.errors import EnclaveError
 
 FORMATS = ("md", "html", "pdf", "json")
 
@@ -38,6 +38,7 @@ def run(args: argparse.Namespace, runtime: Runtime) -> int:
         from app.ui.export_pdf import html_to_pdf
 
         html_to_pdf(export.to_html(conversation, messages), Path(args.output))
+        _audit(runtime, args, conversation.id)
         return 0
     render = {"md": export.to_markdown, "html": export.to_html, "json": export.to_json}
     text = render[args.format](conversation, messages)
@@ -49,7 +50,15 @@ def run(args: argparse.Namespace, runtime: Runtime) -> int:
         _write(Path(args.output), text)
     else:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    _audit(runtime, args, conversation.id)
     return 0
+
+
+def _audit(runtime: Runtime, args: argparse.Namespace, conversation_id: int) -> None:
+    destination = str(Path(args.output).absolute()) if args.output else "stdout"
+    runtime.audit.record(
+        "export", format=args.format, destination=destination, conversation_id=conversation_id
+    )
 
 
 def _write(path: Path, text: str) -> None:

@@ -52,6 +52,10 @@ class Store:
         self._lock: AbstractContextManager[Any] = (
             threading.RLock() if path is None else nullcontext()
         )
+        self.encrypted = False
+        # Set on the in-memory stand-in when the encrypted history's key is out of reach.
+        self.unavailable_reason: str | None = None  # a keys.REASONS value
+        self.unavailable_message = ""
 
     # -- opening and closing -------------------------------------------------------------
     @classmethod
@@ -60,24 +64,28 @@ class Store:
         path: str | Path | None,
         history_enabled: bool = True,
         *,
+        key: bytes | None = None,
         clock: Callable[[], datetime] = utc_now,
     ) -> Store:
-        """Open (creating or upgrading) the database; with history off, a private in-memory one."""
+        """Open (creating or upgrading) the database, encrypted with `key` when given; with
+        history off, a private in-memory one. Choosing and converting: see opening.py."""
         if not history_enabled or path is None:
             engine = database.create_memory_engine()
             database.migrate(engine, None)
             return cls(engine, None, clock)
         db_path = Path(path).expanduser().absolute()
-        database.prepare_file(db_path)
-        database.refuse_foreign(db_path)
-        engine = database.create_file_engine(db_path)
+        database.prepare_file(db_path, encrypted=key is not None)
+        database.refuse_foreign(db_path, key)
+        engine = database.create_file_engine(db_path, key=key)
         try:
             database.migrate(engine, db_path)
             database.secure_side_files(db_path)
         except BaseException:
             engine.dispose()
             raise
-        return cls(engine, db_path, clock)
+        store = cls(engine, db_path, clock)
+        store.encrypted = key is not None
+        return store
 
     @property
     def history_enabled(self) -> bool:
