@@ -67,6 +67,4 @@ def own_secret_service(
         use_backend_of_current_env()
         yield service
     finally:
-        service.stop()
-        monkeypatch.undo()
-        use_backend_of_current_env()
+        service.stop()  # the next test's keyring_env picks its backend again

@@ -92,7 +92,10 @@ def _call(path: Path, method: str, *args: str) -> str | None:
         raise KeyUnavailable("locked", path, str(exc)) from exc
     except keyring.errors.PasswordDeleteError as exc:
         raise KeyUnavailable("missing", path, str(exc)) from exc
-    except Exception as exc:  # NoKeyringError, InitError, D-Bus failures: no usable keyring
+    except keyring.errors.NoKeyringError as exc:  # its text suggests a plain-text keyring: no
+        raise KeyUnavailable("no_keyring", path) from exc
+    except Exception as exc:  # InitError, D-Bus failures: no usable keyring
         if "locked" in str(exc).lower():
             raise KeyUnavailable("locked", path, str(exc)) from exc
-        raise KeyUnavailable("no_keyring", path, str(exc) or type(exc).__name__) from exc
+        detail = (str(exc).splitlines() or [""])[0][:120] or type(exc).__name__
+        raise KeyUnavailable("no_keyring", path, detail) from exc
