@@ -11,6 +11,7 @@ DEBIAN_PACKAGES=(
   libxcb-render-util0 libxcb-shape0 libxcb-randr0 libxcb-xinerama0 libxcb-xkb1
   xvfb xauth fonts-dejavu-core cmake build-essential
   strace  # the zero-network proof watches socket system calls with it (tests/proof)
+  gnome-keyring dbus-daemon  # a real Secret Service for the history-key tests (.ci/run)
 )
 
 install_debian_packages() {
