@@ -90,9 +90,8 @@ def test_the_window_never_loads_a_model_the_allowlist_refuses(
 
 @pytest.fixture(scope="module")
 def model_b(model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    path = copy_with_metadata(
-        model_path, tmp_path_factory.mktemp("window-b") / "model-b.gguf", {"general.name": "Model B"}
-    )
+    target = tmp_path_factory.mktemp("window-b") / "model-b.gguf"
+    path = copy_with_metadata(model_path, target, {"general.name": "Model B"})
     return path, hashlib.sha256(path.read_bytes()).hexdigest()
 
 
