@@ -37,6 +37,7 @@ BENCHMARKS: dict[str, tuple[list[str], list[str]]] = {
     "bench_startup": (["--runs", "5"], ["--runs", "1"]),
     "bench_store": (["--runs", "15"], ["--runs", "3"]),
     "bench_summarize": ([], ["--pages", "2"]),
+    "bench_remote": (["--runs", "7"], ["--runs", "1", "--tokens", "16"]),
 }
 
 
@@ -196,6 +197,17 @@ def rows_for(results: dict[str, dict[str, Any] | None]) -> list[Row]:
             summary.get("target", 1.15), "lower",
             f"{summary['summary_pages']} pages, {summary['summary_mode']}",
         ))  # fmt: skip
+    remote = results.get("bench_remote")
+    if remote:
+        rows += [
+            Row("Company server: remote backend ÷ openai client (tokens/s)", remote["ratio"], "",
+                remote["ratio_target"], "higher",
+                f"{remote['remote_tokens_per_s']:.1f} vs {remote['openai_tokens_per_s']:.1f} "
+                f"tokens/s, llama_cpp.server on 127.0.0.1, same reply: {remote['same_text']}; "
+                f"client CPU {remote['remote_cpu_ms']:.0f} vs {remote['openai_cpu_ms']:.0f} ms"),
+            Row("Company server: first-token overhead", remote["ttft_overhead_ms"], "ms",
+                remote["overhead_target_ms"], note="remote backend minus openai client"),
+        ]  # fmt: skip
     return rows
 
 
