@@ -99,3 +99,33 @@ def test_continue_on_a_summarised_document_answers_with_its_source(
     assert "notes.txt" in answer.out
     stored = _messages(data_dir)[-1]
     assert stored[1] == "assistant" and stored[2] == "complete" and "notes.txt" in stored[3]
+    with sqlite3.connect(data_dir / "enclave.sqlite3") as con:
+        (stats,) = con.execute("SELECT stats FROM messages ORDER BY id DESC LIMIT 1").fetchone()
+    from app.core.chat.citations import citations_from_stats
+
+    cited = citations_from_stats(json.loads(stats))  # the window shows these sources again
+    assert cited and cited[0].document_name == "notes.txt"
+
+
+def test_ctrl_c_stops_the_answer_and_keeps_what_was_written(data_dir: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "app", "--data-dir", str(data_dir), "chat", "--max-tokens",
+         "4000", "--seed", "3", "Tell me a very long story about the sea."],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=os.environ.copy(),
+    )  # fmt: skip
+    assert proc.stdout is not None
+    first = proc.stdout.read(8)  # the answer has started streaming
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert b"partial answer is saved" in err
+    _conversation, role, status, content = _messages(data_dir)[-1]
+    assert (role, status) == ("assistant", "cancelled")
+    assert content and (first + out).decode(errors="replace").startswith(content[:4])
