@@ -1,7 +1,7 @@
 """`enclave history list [--json] | delete ID... | purge (--all | --older-than DAYS)`.
 
 On the command line a deletion is final at once (no Undo): the rows, their full-text entries
-and the WAL's copies are erased before the command returns. Each erasure is audited by counts.
+and the WAL's copies are erased before the command returns. The store audits each, by counts.
 """
 
 from __future__ import annotations
@@ -39,24 +39,9 @@ def run(args: argparse.Namespace, runtime: Runtime) -> int:
         if args.history_action == "list":
             return _list(store, args.json)
         if args.history_action == "delete":
-            counts = store.erase_conversations(args.ids)
-            runtime.audit.record(
-                "conversation_deleted",
-                conversations=counts.conversations,
-                messages=counts.messages,
-                documents=counts.documents,
-                source="cli",
-            )
+            counts = store.erase_conversations(args.ids)  # the store audits it, by counts
         else:
             counts = store.purge_all() if args.all else store.purge_older_than(args.older_than)
-            runtime.audit.record(
-                "history_purged",
-                reason="all" if args.all else f"older_than_{args.older_than}_days",
-                conversations=counts.conversations,
-                messages=counts.messages,
-                documents=counts.documents,
-                source="cli",
-            )
     finally:
         store.close()
     print(

@@ -154,3 +154,34 @@ def test_cli_show_and_verify(tmp_path: Path) -> None:
     trail_file.write_text(trail_file.read_text().replace("0.1", "9.9"), encoding="utf-8")
     line = assert_one_clear_line(enclave("audit", "verify", data_dir=data))
     assert "line 1" in line
+
+
+def test_settings_changes_are_audited_by_name_only(tmp_path: Path) -> None:
+    from app.core.config.runtime import Runtime
+
+    runtime = Runtime.create(tmp_path / "data")
+    runtime.settings.update(system_prompt="Speak like Quetzalcoatlus", temperature=0.2)
+    events = runtime.audit.events()
+    assert [(e["event"], e["fields"]) for e in events] == [
+        ("settings_changed", {"names": "system_prompt,temperature"})
+    ]
+    assert b"Quetzalcoatlus" not in runtime.audit.path.read_bytes()
+
+
+def test_erasures_are_audited_by_counts(tmp_path: Path) -> None:
+    from app.core.config.runtime import Runtime
+    from tests.helpers.history_data import fill
+
+    runtime = Runtime.create(tmp_path / "data")
+    with runtime.open_store() as store:
+        filled = fill(store)
+        store.erase_conversations([filled.ids["alpha"]])
+        store.purge_all()
+    events = [(e["event"], e["fields"]) for e in runtime.audit.events()]
+    assert events == [
+        (
+            "conversation_deleted",
+            {"reason": "now", "conversations": 1, "messages": 2, "documents": 1},
+        ),
+        ("history_purged", {"reason": "all", "conversations": 2, "messages": 4, "documents": 2}),
+    ]

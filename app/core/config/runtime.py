@@ -33,6 +33,11 @@ class Runtime:
         paths = resolve_paths(data_dir).ensure()
         return cls(paths, policy, SettingsStore(paths.settings_file, policy))
 
+    def __post_init__(self) -> None:
+        self.settings.on_change = lambda names: self.audit.record(
+            "settings_changed", names=",".join(names)
+        )
+
     def open_store(self, *, memory_if_unavailable: bool = False):  # -> app.core.store.Store
         """Open the history, plain or encrypted as the policy and the user want (converting it
         if needed); expired deletions and the retention are erased at every start. An

@@ -87,9 +87,7 @@ def secure_side_files(path: Path) -> None:
             pass  # best effort: the database file itself is already private
 
 
-def create_file_engine(
-    path: Path, *, read_only: bool = False, key: bytes | None = None
-) -> Engine:
+def create_file_engine(path: Path, *, read_only: bool = False, key: bytes | None = None) -> Engine:
     """An engine on the file; read_only opens it as a read-only mount would (no WAL switch);
     `key` opens an encrypted database."""
 

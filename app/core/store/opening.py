@@ -21,7 +21,7 @@ from app.core.audit import AuditTrail
 from app.core.config.policy import HistoryPolicy
 from app.core.store import cipher, convert, keys
 from app.core.store.keys import KeyUnavailable
-from app.core.store.records import PurgeCounts, utc_now
+from app.core.store.records import utc_now
 from app.core.store.store import Store
 
 
@@ -48,13 +48,15 @@ def open_history(
         if not memory_if_unavailable:
             raise
         store = Store.open(None, history_enabled=False, clock=clock)
+        store.audit = audit
         store.unavailable_reason = exc.reason
         store.unavailable_message = str(exc)
         return store
     store = Store.open(path, key=key, clock=clock)
-    _record("expired_undo", store.purge_expired_deletions(), audit)
+    store.audit = audit
+    store.purge_expired_deletions()
     if policy.retention_days:
-        _record("retention", store.purge_older_than(policy.retention_days), audit)
+        store.purge_older_than(policy.retention_days)
     return store
 
 
@@ -94,17 +96,6 @@ def _key_for_new(path: Path) -> bytes:
         key = cipher.new_key()
         keys.store_key(path, key)
     return key
-
-
-def _record(reason: str, counts: PurgeCounts, audit: AuditTrail | None) -> None:
-    if audit is not None and counts.conversations + counts.documents:
-        audit.record(
-            "history_purged",
-            reason=reason,
-            conversations=counts.conversations,
-            messages=counts.messages,
-            documents=counts.documents,
-        )
 
 
 def _note(audit: AuditTrail | None, event: str, path: Path) -> None:

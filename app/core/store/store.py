@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.core.audit import AuditTrail
 from app.core.store import conversations, database, documents, erase, messages, search
 from app.core.store.failures import translated
 from app.core.store.models import Conversation
@@ -53,6 +54,7 @@ class Store:
             threading.RLock() if path is None else nullcontext()
         )
         self.encrypted = False
+        self.audit: AuditTrail | None = None  # where erasures are recorded (by counts)
         # Set on the in-memory stand-in when the encrypted history's key is out of reach.
         self.unavailable_reason: str | None = None  # a keys.REASONS value
         self.unavailable_message = ""
@@ -192,32 +194,44 @@ class Store:
         with self._read() as s:
             for conversation_id in ids:
                 conversations.get(s, conversation_id)  # NotFoundError before anything goes
-        return self._erase(Conversation.id.in_(ids))
+        return self._erase(Conversation.id.in_(ids), "conversation_deleted", "now")
 
     def purge_deleted(self, before: datetime | None = None) -> PurgeCounts:
         """Erase the deleted conversations (those deleted at or before `before`, if given)."""
-        return self._erase(erase.deleted_before(before))
+        return self._erase(erase.deleted_before(before), "conversation_deleted", "undo_over")
 
     def purge_expired_deletions(self) -> PurgeCounts:
         """Erase deletions whose Undo time is over: left by a window that closed or crashed."""
-        return self._erase(erase.undo_expired(self._now()))
+        return self._erase(erase.undo_expired(self._now()), "conversation_deleted", "undo_over")
 
     def purge_older_than(self, days: int) -> PurgeCounts:
         """Erase conversations untouched for `days` days (the retention policy); 0 keeps all."""
         if days <= 0:
             return PurgeCounts()
-        return self._erase(erase.untouched_for(self._now(), days))
+        return self._erase(
+            erase.untouched_for(self._now(), days), "history_purged", f"older_than_{days}_days"
+        )
 
     def purge_all(self) -> PurgeCounts:
         """Erase every conversation and document ("Delete all history")."""
-        return self._erase(None)
+        return self._erase(None, "history_purged", "all")
 
-    def _erase(self, condition: Any) -> PurgeCounts:
+    def _erase(self, condition: Any, event: str, reason: str) -> PurgeCounts:
         with self._write() as s:
             counts = erase.erase_where(s, condition)
-        if self.path is not None and (counts.conversations or counts.documents):
+        if not (counts.conversations or counts.documents):
+            return counts
+        if self.path is not None:
             with translated(self.path, "save"):
                 database.checkpoint(self._engine)
+        if self.audit is not None:  # counts only, never a title or a word
+            self.audit.record(
+                event,
+                reason=reason,
+                conversations=counts.conversations,
+                messages=counts.messages,
+                documents=counts.documents,
+            )
         return counts
 
     def count_conversations(self, include_deleted: bool = False) -> int:
