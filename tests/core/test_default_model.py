@@ -19,6 +19,11 @@ from app.core.default_model import (
 from app.core.errors import ModelError
 
 
+def files(folder: Path) -> list[str]:
+    """What a folder holds besides the assembly's lock file."""
+    return sorted(p.name for p in folder.iterdir() if not p.name.endswith(".lock"))
+
+
 def test_the_installed_model_is_complete_and_verified(model_path: Path) -> None:
     assert model_path.name == DEFAULT_MODEL_FILE
     assert model_path.stat().st_size == DEFAULT_MODEL_SIZE
@@ -38,7 +43,7 @@ def test_a_half_file_is_replaced_and_the_result_reused(tmp_path: Path) -> None:
     assert path == target
     assert path.stat().st_size == DEFAULT_MODEL_SIZE
     assert sha256_file(path) == DEFAULT_MODEL_SHA256
-    assert sorted(p.name for p in models.iterdir()) == [DEFAULT_MODEL_FILE]
+    assert files(models) == [DEFAULT_MODEL_FILE]
     built = path.stat().st_mtime_ns
     assert ensure_default_model(models) == path
     assert path.stat().st_mtime_ns == built  # assembled once, not again
@@ -50,7 +55,7 @@ def test_a_missing_chunk_mid_way_leaves_nothing(tmp_path: Path, monkeypatch) -> 
     models = tmp_path / "models"
     with pytest.raises(ModelError, match=r"A part of the bundled model is missing .*gone\.part01"):
         ensure_default_model(models)
-    assert list(models.iterdir()) == []
+    assert files(models) == []
 
 
 def test_a_corrupt_chunk_fails_the_checksum_and_leaves_nothing(tmp_path: Path, monkeypatch) -> None:
@@ -60,7 +65,7 @@ def test_a_corrupt_chunk_fails_the_checksum_and_leaves_nothing(tmp_path: Path, m
     models = tmp_path / "models"
     with pytest.raises(ModelError, match="checksum does not match"):
         ensure_default_model(models)
-    assert list(models.iterdir()) == []
+    assert files(models) == []
 
 
 def test_a_full_disk_leaves_nothing(tmp_path: Path, monkeypatch) -> None:
@@ -71,7 +76,7 @@ def test_a_full_disk_leaves_nothing(tmp_path: Path, monkeypatch) -> None:
     models = tmp_path / "models"
     with pytest.raises(ModelError, match=r"No space left on device .*MiB needed"):
         ensure_default_model(models)
-    assert list(models.iterdir()) == []
+    assert files(models) == []
 
 
 def test_an_uncreatable_models_folder_is_a_clear_error(tmp_path: Path) -> None:

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from app.core.config.policy import Policy
+from app.core.config.runtime import Runtime
 from app.core.default_model import DEFAULT_MODEL_SHA256
 from app.core.errors import Cancelled, DownloadError, ModelError, PolicyRefused
 from app.core.models import download as dl
@@ -20,8 +22,6 @@ from app.core.models.catalog import load_catalog
 from app.core.models.manager import ModelManager
 from app.core.models.pull import mirrored
 from app.core.types import CancelToken
-from app.core.config.policy import Policy
-from app.core.config.runtime import Runtime
 from tests.helpers.http_server import ModelServer
 
 ROUTE = "/org/repo-GGUF/resolve/main/gemma-3-test.gguf"
@@ -44,7 +44,11 @@ def downloaded(manager: ModelManager) -> list:
 
 
 def leftovers(manager: ModelManager) -> list[str]:
-    return sorted(p.name for p in manager.models_dir.iterdir() if p.name != "registry.json")
+    return sorted(
+        p.name
+        for p in manager.models_dir.iterdir()
+        if p.name != "registry.json" and not p.name.endswith(".lock")  # the locks stay
+    )
 
 
 def test_full_download_verified_and_registered(tmp_path, server, variant_model) -> None:

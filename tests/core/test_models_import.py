@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from app.core.config.runtime import Runtime
 from app.core.default_model import DEFAULT_MODEL_SHA256
 from app.core.errors import Cancelled, ModelError, PolicyRefused
 from app.core.models.manager import ModelManager
 from app.core.types import CancelToken
-from app.core.config.runtime import Runtime
 
 
 @pytest.fixture(autouse=True)
@@ -30,7 +30,11 @@ def user_models(manager: ModelManager) -> list:
 
 
 def models_dir_files(manager: ModelManager) -> list[str]:
-    return sorted(p.name for p in manager.models_dir.iterdir() if p.name != "registry.json")
+    return sorted(
+        p.name
+        for p in manager.models_dir.iterdir()
+        if p.name != "registry.json" and not p.name.endswith(".lock")  # the locks stay
+    )
 
 
 def test_import_copies_hashes_and_registers(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+from collections.abc import Callable
 from dataclasses import asdict, fields, replace
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from app.core.atomic_write import write_text_atomic
 from app.core.config.policy import Policy
 from app.core.config.settings import Settings
 from app.core.errors import PolicyRefused
+from app.core.file_lock import file_lock
 
 _FIELD_NAMES = frozenset(f.name for f in fields(Settings))
 
@@ -30,6 +32,7 @@ class SettingsStore:
         self.path = path
         self.policy = policy or Policy()
         self._user = self._read()
+        self.on_change: Callable[[list[str]], None] | None = None  # e.g. the audit trail
 
     @property
     def current(self) -> Settings:
@@ -45,8 +48,12 @@ class SettingsStore:
         unknown = sorted(set(changes) - _FIELD_NAMES)
         if unknown:
             raise ValueError(f"unknown settings: {', '.join(unknown)}")
-        self._user = replace(self._user, **changes)
-        self._write()
+        # Another process (the window, a command line) may have saved since this one read.
+        with file_lock(self.path.with_name(f".{self.path.name}.lock"), "the settings file"):
+            self._user = replace(self._read(), **changes)
+            self._write()
+        if self.on_change is not None:
+            self.on_change(sorted(changes))  # names only: a value may be a system prompt
         return self.current
 
     def _policy_values(self) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
 
-from app.core.atomic_write import write_text_atomic
+from app.core.atomic_write import PRIVATE, write_text_atomic
 from app.core.config.policy import Policy
 from app.core.errors import Cancelled, DownloadError
 from app.core.models.http import Opened, network_error_message, open_url
@@ -204,7 +204,8 @@ class _Transfer:
         meter.total = total
         meter(self.offset, force=True)
         try:
-            out = self.part.open("r+b" if self.offset else "wb")
+            flags = os.O_RDWR | os.O_CREAT | (0 if self.offset else os.O_TRUNC)
+            out = os.fdopen(os.open(self.part, flags, PRIVATE), "r+b")
         except OSError as exc:
             self._disk_error(exc, total)
         with out:

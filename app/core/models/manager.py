@@ -16,13 +16,20 @@ from pathlib import Path
 from app.core.config.runtime import Runtime
 from app.core.default_model import DEFAULT_MODEL_SHA256
 from app.core.errors import Cancelled, EnclaveError, ModelError, PolicyRefused
+from app.core.file_lock import file_lock
 from app.core.models import download as dl
 from app.core.models.admission import check_model_file
 from app.core.models.catalog import CatalogEntry, load_catalog
 from app.core.models.fit import FitResult, check_fit, estimate_memory
 from app.core.models.gguf_check import GgufHeader, check_gguf
 from app.core.models.hashing import sha256_file
-from app.core.models.importer import place_file, unique_target
+from app.core.models.importer import (
+    discard,
+    install_lock,
+    prepare,
+    put_in_place,
+    unique_target,
+)
 from app.core.models.progress import ProgressFn, ProgressMeter
 from app.core.models.pull import PullPlan, plan_pull
 from app.core.models.registry import (
@@ -144,18 +151,20 @@ class ModelManager:
             meter = ProgressMeter(progress, source.stat().st_size, "hashing")
             digest = sha256_file(source, lambda done, _total: meter(done), cancel)
             check_allowed(self.policy, digest, source.name)
-        placed = place_file(source, self.models_dir, placement, progress, cancel)
+        prepared = prepare(source, self.models_dir, placement, progress, cancel)
         try:
-            check_allowed(self.policy, placed.sha256, source.name)
+            check_allowed(self.policy, prepared.sha256, source.name)
         except PolicyRefused:
-            _remove_file(placed.path)
+            discard(prepared)
             raise
-        already = self._installed_with(placed.sha256)
-        if already is not None:
-            _remove_file(placed.path)
-            return Added(already, True)
-        entry = new_entry(placed.header, placed.sha256, placed.path, "import", placement)
-        return Added(self.registry.add(entry), False)
+        with install_lock(self.models_dir):
+            already = self._installed_with(prepared.sha256)
+            if already is not None:
+                discard(prepared)
+                return Added(already, True)
+            target = put_in_place(prepared, self.models_dir)
+            entry = new_entry(prepared.header, prepared.sha256, target, "import", placement)
+            return Added(self.registry.add(entry), False)
 
     def plan_pull(
         self, spec: str, sha256: str | None = None, allow_unverified: bool = False
@@ -172,44 +181,56 @@ class ModelManager:
         retry_delay_s: float = 1.0,
     ) -> Added:
         """Download `plan`, verify it, move it into place and register it."""
-        known = self._installed_with(plan.sha256) if plan.sha256 else None
-        if known is not None:
-            return Added(known, True)
-        got = dl.download(
-            plan.url,
-            self.models_dir,
-            plan.file_name,
-            self.policy,
-            expected_sha256=plan.sha256,
-            progress=progress,
-            cancel=cancel,
-            pause=pause,
-            retries=retries,
-            retry_delay_s=retry_delay_s,
-        )
-        meta = got.path.with_name(got.path.name + ".json")
-        target = unique_target(self.models_dir, plan.file_name, got.sha256)
-        try:
-            check_allowed(self.policy, got.sha256, plan.file_name)
-            os.replace(got.path, target)
-            header = check_model_file(target)
-        except (EnclaveError, OSError) as exc:
-            _remove_file(target)
-            dl.discard_partial(self.models_dir, plan.file_name)
-            if isinstance(exc, OSError):
-                raise ModelError(f"Could not move the downloaded model into place: {exc}.") from exc
-            if isinstance(exc, ModelError):
-                raise ModelError(f"{exc} The downloaded file was deleted.") from exc
-            raise
-        _remove_file(meta)
-        known = self._installed_with(got.sha256)
-        if known is not None:  # the same file was installed meanwhile, under another name
-            _remove_file(target)
-            return Added(known, True)
-        entry = new_entry(
-            header, got.sha256, target, "download", "copy", name=plan.name, url=plan.source_url
-        )
-        return Added(self.registry.add(entry), False)
+        # One download of a file at a time: two would write the same `.part`.
+        lock = self.models_dir / f".{plan.file_name}.download.lock"
+        with file_lock(lock, f"the download of {plan.file_name}", timeout=0):
+            known = self._installed_with(plan.sha256) if plan.sha256 else None
+            if known is not None:
+                return Added(known, True)
+            got = dl.download(
+                plan.url,
+                self.models_dir,
+                plan.file_name,
+                self.policy,
+                expected_sha256=plan.sha256,
+                progress=progress,
+                cancel=cancel,
+                pause=pause,
+                retries=retries,
+                retry_delay_s=retry_delay_s,
+            )
+            meta = got.path.with_name(got.path.name + ".json")
+            with install_lock(self.models_dir):
+                target = unique_target(self.models_dir, plan.file_name, got.sha256)
+                try:
+                    check_allowed(self.policy, got.sha256, plan.file_name)
+                    os.replace(got.path, target)
+                    header = check_model_file(target)
+                except (EnclaveError, OSError) as exc:
+                    _remove_file(target)
+                    dl.discard_partial(self.models_dir, plan.file_name)
+                    if isinstance(exc, OSError):
+                        raise ModelError(
+                            f"Could not move the downloaded model into place: {exc}."
+                        ) from exc
+                    if isinstance(exc, ModelError):
+                        raise ModelError(f"{exc} The downloaded file was deleted.") from exc
+                    raise
+                _remove_file(meta)
+                known = self._installed_with(got.sha256)
+                if known is not None:  # the same file was installed meanwhile, under another name
+                    _remove_file(target)
+                    return Added(known, True)
+                entry = new_entry(
+                    header,
+                    got.sha256,
+                    target,
+                    "download",
+                    "copy",
+                    name=plan.name,
+                    url=plan.source_url,
+                )
+                return Added(self.registry.add(entry), False)
 
     def _installed_with(self, sha256: str) -> InstalledModel | None:
         """The installed, present model with this sha256 (the bundled one counts)."""

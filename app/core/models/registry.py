@@ -6,9 +6,10 @@ possibly read-only), whose files are used in place. Each model is known by its s
 the first 12 hex digits. Hashing a multi-gigabyte file takes seconds, so results are cached in
 the registry and refreshed only when a file's size or modification time changes.
 
-Every change re-reads the file, applies itself and replaces the file in one `os.replace`, so a
-crash never leaves half a registry, and the window and a command line running side by side do
-not lose each other's entries. A corrupt registry is set aside (`registry.json.corrupt`) and
+Every change takes the models folder's lock file (`.registry.lock`, shared by every process),
+re-reads the file, applies itself and replaces the file in one `os.replace`, so a crash never
+leaves half a registry, and the window and command lines running side by side do not lose each
+other's entries. A corrupt registry is set aside (`registry.json.corrupt`) and
 rebuilt from the `.gguf` files present.
 """
 
@@ -17,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import threading
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -31,6 +31,7 @@ from app.core.default_model import (
     ensure_default_model,
 )
 from app.core.errors import ModelError
+from app.core.file_lock import file_lock
 from app.core.models.admission import check_model_file
 from app.core.models.gguf_check import GgufHeader, check_gguf, format_params
 from app.core.models.hashing import sha256_file, short_id
@@ -41,8 +42,7 @@ REGISTRY_FILE = "registry.json"
 FORMAT_VERSION = 1
 Source = Literal["bundled", "import", "download", "shared"]
 Placement = Literal["copy", "symlink", "hardlink", "in-place"]
-_locks: dict[Path, threading.Lock] = {}
-_locks_guard = threading.Lock()
+LOCK_FILE = ".registry.lock"
 
 
 @dataclass(frozen=True)
@@ -181,8 +181,6 @@ class Registry:
         self.models_dir = models_dir
         self.shared_dir = shared_dir
         self.file = models_dir / REGISTRY_FILE
-        with _locks_guard:
-            self._lock = _locks.setdefault(self.file, threading.Lock())
         self.problems: list[str] = []  # files seen but not usable, for the user to read
 
     # -- reading ------------------------------------------------------------------------
@@ -194,8 +192,7 @@ class Registry:
         """
         if refresh:
             self._refresh()
-        with self._lock:
-            data = self._read()
+        data = self._read()  # replaced whole, never written in place: no lock to read
         settings = data["settings"]
         models = [
             InstalledModel.from_json(raw, ModelSettings.from_dict(settings.get(raw["id"])))
@@ -230,8 +227,7 @@ class Registry:
     # -- refreshing ---------------------------------------------------------------------
     def _refresh(self) -> None:
         self.problems = []
-        with self._lock:
-            data = self._read()
+        data = self._read()
         cache = data["scan_cache"]
         found: list[dict[str, Any]] = []
         bundled = self._bundled(data)
@@ -328,7 +324,7 @@ class Registry:
     # -- the file -----------------------------------------------------------------------
     @contextlib.contextmanager
     def _edit(self) -> Iterator[dict[str, Any]]:
-        with self._lock:
+        with file_lock(self.models_dir / LOCK_FILE, "the list of installed models"):
             data = self._read()
             yield data
             self._write(data)
