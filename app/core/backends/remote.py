@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import socket
 import time
 from collections.abc import Iterator, Sequence
@@ -50,6 +51,7 @@ from app.core.context import fit_history, reply_budget
 from app.core.errors import PolicyRefused
 from app.core.types import CancelToken, ChatMessage, GenerationParams, LoadOptions, ModelInfo
 
+_log = logging.getLogger(__name__)
 __all__ = ["RemoteBackend", "RemoteError", "RemoteModel", "StreamInterrupted", "Timeouts"]
 
 RETRY_STATUSES = (502, 503, 504)
@@ -151,6 +153,8 @@ class RemoteBackend:
             metadata={"server": self.server.name, "url": self.server.url,
                       "tokenizer": self._tokenizer[0] if self._tokenizer else "estimate"},
         )  # fmt: skip
+        _log.info("Loaded %s from %s (context %d, tokenizer %s)", ref, self.server.url,
+                  self._info.n_ctx, self._info.metadata["tokenizer"])  # fmt: skip
         return self._info
 
     def unload(self) -> None:
@@ -249,6 +253,7 @@ class RemoteBackend:
                 message = transport_message(self.server.name, self.server.url, exc,
                                             connect_s=self.timeouts.connect,
                                             read_s=self.timeouts.read)  # fmt: skip
+                _log.warning("%s", message)
                 raise RemoteError(message, server=self.server.name) from exc
             if response.status_code < 400 and response.status_code not in (301, 302, 307, 308):
                 return response
@@ -259,6 +264,7 @@ class RemoteBackend:
                 continue
             model = self._info.name if self._info else None
             message = status_message(self.server.name, response.status_code, detail, model)
+            _log.warning("%s", message)
             raise RemoteError(message, server=self.server.name, status=response.status_code)
         raise AssertionError("unreachable")
 
@@ -306,7 +312,9 @@ class RemoteBackend:
         except httpx.HTTPError as exc:
             if state.cancelled:
                 return
-            raise state.interrupted(self.server.name, str(exc) or type(exc).__name__) from exc
+            error = state.interrupted(self.server.name, str(exc) or type(exc).__name__)
+            _log.warning("%s", error)
+            raise error from exc
         finally:
             if remove is not None:
                 remove()
