@@ -30,6 +30,17 @@ def citations_from_stats(stats: dict[str, Any] | None) -> list[Citation]:
                 page_end=item.get("page_end"),
                 path=item.get("path"),
                 unit=page_unit_for(name),
+                more_spans=_spans(item.get("more_spans")),
             )
         )
     return found
+
+
+def _spans(raw: Any) -> tuple[tuple[int, int], ...]:
+    if not isinstance(raw, list):
+        return ()
+    return tuple(
+        (a, b)
+        for a, b in (s for s in raw if isinstance(s, list) and len(s) == 2)
+        if isinstance(a, int) and isinstance(b, int)
+    )

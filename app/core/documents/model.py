@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import PurePath
 from typing import Literal
 
@@ -89,7 +89,8 @@ def page_label(unit: PageUnit, start: int | None, end: int | None = None, lang: 
 
 @dataclass(frozen=True, slots=True)
 class Citation:
-    """Where a statement comes from: a document and a page span, openable by the window."""
+    """Where a statement comes from: a document and its page spans (the most relevant first,
+    which the window opens), one citation per document."""
 
     document_name: str
     page_start: int | None
@@ -98,11 +99,25 @@ class Citation:
     document_id: int | None = None
     snippet: str = ""
     unit: PageUnit = "approx"
+    more_spans: tuple[tuple[int, int], ...] = ()  # other pages of the same document
+
+    @property
+    def spans(self) -> list[tuple[int, int]]:
+        if self.page_start is None:
+            return []
+        first = (self.page_start, self.page_end or self.page_start)
+        return [first, *self.more_spans]
 
     @property
     def label(self) -> str:
-        pages = page_label(self.unit, self.page_start, self.page_end)
-        return f"{self.document_name}, {pages}" if pages else self.document_name
+        spans = self.spans
+        if len(spans) <= 1:
+            pages = page_label(self.unit, self.page_start, self.page_end)
+            return f"{self.document_name}, {pages}" if pages else self.document_name
+        word = page_label(self.unit, 1, 2).split(" ")[0]  # the plural: "pp.", "slides", ...
+        tilde = "~" if self.unit == "approx" else ""
+        listed = ", ".join(f"{tilde}{a}" if a == b else f"{tilde}{a}–{b}" for a, b in spans)
+        return f"{self.document_name}, {word} {listed}"
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -110,8 +125,25 @@ class Citation:
             "path": self.path,
             "page_start": self.page_start,
             "page_end": self.page_end,
+            "more_spans": [list(span) for span in self.more_spans],
             "label": self.label,
         }
+
+
+def merge_citations(citations: list[Citation]) -> list[Citation]:
+    """One citation per document, in the order of their first (most relevant) mention; the
+    same page twice is listed once, other pages of the same document are added to it."""
+    merged: dict[tuple[str, str | None], Citation] = {}
+    for c in citations:
+        key = (c.document_name, c.path)
+        known = merged.get(key)
+        if known is None:
+            merged[key] = c
+            continue
+        new = [span for span in c.spans if span not in known.spans]
+        if new:
+            merged[key] = replace(known, more_spans=(*known.more_spans, *new))
+    return list(merged.values())
 
 
 @dataclass(slots=True)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from app.core.backend import Backend
 from app.core.documents.generation import Usage, clean, complete, context_size
 from app.core.documents.language import detect_language, is_stopword
-from app.core.documents.model import Citation, page_label, page_unit_for
+from app.core.documents.model import Citation, merge_citations, page_label, page_unit_for
 from app.core.documents.prompts import prompts_for
 from app.core.errors import DocumentError
 from app.core.store import ChunkHit, DocumentRecord, Store
@@ -75,15 +75,18 @@ def ask(
     frame = prompts.answer.format(items="", question=question)
     budget = n_ctx - engine.count_tokens(frame) - params.max_tokens - _MARGIN_TOKENS
     chosen: list[tuple[ChunkHit, str]] = []
+    numbers: dict[int, int] = {}  # document id -> its source number (one per document)
     for hit in hits[:MAX_EXTRACTS]:
         document = documents[hit.document_id]
         unit = page_unit_for(document.name)
         source = f"{document.name}, {page_label(unit, hit.page_start, hit.page_end, language)}"
-        item = prompts.answer_item.format(number=len(chosen) + 1, source=source, text=hit.text)
+        number = numbers.get(hit.document_id, len(numbers) + 1)
+        item = prompts.answer_item.format(number=number, source=source, text=hit.text)
         cost = engine.count_tokens(item) + 2
         if cost > budget:
             break
         budget -= cost
+        numbers[hit.document_id] = number
         chosen.append((hit, item))
     if not chosen:
         raise DocumentError(
@@ -95,7 +98,7 @@ def ask(
     text, stats = complete(
         engine, prompt, answer_params, cancel or CancelToken(), Usage(), progress
     )
-    citations = [_citation(hit, documents[hit.document_id]) for hit, _ in chosen]
+    citations = merge_citations([_citation(hit, documents[hit.document_id]) for hit, _ in chosen])
     answer = clean(text, prompts.stops, truncated=stats.stop_reason == "length")
     return Answer(_with_sources(answer, citations, prompts.sources), citations, stats)
 
