@@ -54,12 +54,15 @@ class Decoder:
         params: GenerationParams,
         cancel: CancelToken,
         stops: Sequence[str],
+        stop_ids: frozenset[int],
         stats: GenerationStats,
         started: float,
         strip_leading: bool,
     ) -> Generator[str, None, None]:
+        """Evaluate the prompt, then stream the reply; it ends at an end-of-generation token,
+        one of `stop_ids` (the template's markers, checked by id: they have no text), a stop
+        string, the token limit or Stop."""
         model, ctx = self.model, self.ctx
-        stop_ids = {t for t in (model.special_token(s) for s in stops) if t is not None}
         assembler = TextAssembler(stops, strip_leading=strip_leading)
         limit = max(0, min(params.max_tokens, ctx.n_ctx - len(tokens)))
         reason: StopReason = "stop"

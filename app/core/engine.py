@@ -27,7 +27,9 @@ from app.core.llama_native import (
 )
 from app.core.model_file import cached_sha256
 from app.core.models.gguf_check import GgufHeader, check_gguf
-from app.core.templates import ChatTemplate, select_template
+from app.core.prompt import PromptText
+from app.core.prompt_tokens import PromptTokenizer
+from app.core.templates import ChatTemplate, ChatTemplateError, select_template
 from app.core.token_stream import LocalTokenStream
 from app.core.types import (
     CancelToken,
@@ -117,13 +119,34 @@ def _template_for(header: GgufHeader, model: NativeModel, override: str | None) 
     )
 
 
+_SAMPLE = (
+    ChatMessage("system", "s"), ChatMessage("user", "u"), ChatMessage("assistant", "a"),
+    ChatMessage("user", "v"),
+)  # fmt: skip
+
+
+def _turn_markers(template: ChatTemplate, tokenizer: PromptTokenizer) -> frozenset[int]:
+    """The control tokens the template writes (turn openers and closers, BOS…).
+
+    A reply never contains one as text: they detokenize to nothing, so a model that starts a
+    new turn would print its role word ("…user") and go on. The decoder stops at them by id.
+    """
+    for sample in (_SAMPLE, _SAMPLE[1:], _SAMPLE[-1:]):
+        try:
+            return frozenset(tokenizer.markup_controls(template.render(sample)))
+        except ChatTemplateError:  # a template with rules on roles; try a simpler sample
+            continue
+    return frozenset()
+
+
 class LocalEngine:
     def __init__(self) -> None:
         self._model: NativeModel | None = None
         self._ctx: NativeContext | None = None
         self._info: ModelInfo | None = None
         self._template: ChatTemplate | None = None
-        self._bos_text = ""
+        self._tokenizer: PromptTokenizer | None = None
+        self._markers: frozenset[int] = frozenset()
         self._decoder: Decoder | None = None
         self._active: LocalTokenStream | None = None
 
@@ -168,7 +191,8 @@ class LocalEngine:
             model.close()
             raise
         self._model, self._ctx, self._template = model, ctx, template
-        self._bos_text = model.token_text(model.bos_token) if model.bos_token >= 0 else ""
+        self._tokenizer = PromptTokenizer(model)
+        self._markers = _turn_markers(template, self._tokenizer)
         self._decoder = Decoder(model, ctx)
         self._info = ModelInfo(
             path=str(path),
@@ -199,6 +223,8 @@ class LocalEngine:
         if self._template is not None:
             self._template.close()  # a GGUF template's helper process
         self._model = self._ctx = self._template = self._info = self._decoder = None
+        self._tokenizer = None
+        self._markers = frozenset()
 
     def _require(self) -> tuple[NativeModel, NativeContext, ChatTemplate]:
         if self._model is None or self._ctx is None or self._template is None:
@@ -222,14 +248,24 @@ class LocalEngine:
         model = self._require()[0]
         return b"".join(model.piece(t) for t in tokens).decode("utf-8", errors="replace")
 
-    def render_prompt(self, messages: Sequence[ChatMessage]) -> str:
+    def render_prompt(self, messages: Sequence[ChatMessage]) -> PromptText:
         return self._require()[2].render(messages)
 
-    def tokenize_prompt(self, text: str) -> list[int]:
-        """Token ids of a rendered prompt, as generation feeds them (special tokens parsed)."""
-        # A template that writes the BOS itself must not get a second one from the tokenizer.
-        add_bos = not (self._bos_text and text.startswith(self._bos_text))
-        return self._require()[0].tokenize(text, add_special=add_bos, parse_special=True)
+    def tokenize_prompt(self, prompt: str, cache: dict[str, list[int]] | None = None) -> list[int]:
+        """Token ids of a prompt, as generation feeds them.
+
+        Control tokens come only from a `PromptText`'s markup; its content, and the whole of a
+        plain str, is plain text whatever it spells (see app.core.prompt).
+        """
+        self._require()
+        assert self._tokenizer is not None
+        return self._tokenizer.tokens(prompt, cache=cache)
+
+    @property
+    def turn_markers(self) -> frozenset[int]:
+        """Control token ids that end a reply: the template's own markers."""
+        self._require()
+        return self._markers
 
     def clear_cache(self) -> None:
         """Forget the KV cache (the next prompt is evaluated from scratch)."""
@@ -252,13 +288,14 @@ class LocalEngine:
             raise ValueError("generate() needs at least one message")
         _model, ctx, template = self._require()
         self._close_active()
-        tokenized: dict[str, list[int]] = {}
+        tokenized: dict[tuple[tuple[str, bool], ...], list[int]] = {}
+        fragments: dict[str, list[int]] = {}  # plain fragments recur while fitting the history
 
         def prompt_for(msgs: Sequence[ChatMessage]) -> list[int]:
-            text = template.render(msgs)
-            if text not in tokenized:
-                tokenized[text] = self.tokenize_prompt(text)
-            return tokenized[text]
+            prompt = template.render(msgs)
+            if prompt.segments not in tokenized:
+                tokenized[prompt.segments] = self.tokenize_prompt(prompt, fragments)
+            return tokenized[prompt.segments]
 
         fitted = fit_history(
             messages,
@@ -278,7 +315,11 @@ class LocalEngine:
     def complete(
         self, prompt: str, params: GenerationParams, cancel: CancelToken | None = None
     ) -> LocalTokenStream:
-        """Stream a continuation of `prompt` as is (no chat template, no history fitting)."""
+        """Stream a continuation of `prompt` as is (no chat template, no history fitting).
+
+        A plain str is plain text throughout; a `PromptText` (app.core.prompt) marks the parts
+        that may spell control tokens (markup) apart from the text it carries (`Content`).
+        """
         started = perf_counter()
         _model, ctx, _template = self._require()
         self._close_active()
@@ -306,8 +347,19 @@ class LocalEngine:
         decoder = self._decoder
         if decoder is None:
             raise ModelError("No model is loaded; load a model first.")
+        model = decoder.model
+        stop_ids = self._markers | {
+            t for t in (model.special_token(s) for s in stops) if t is not None
+        }
         run = decoder.run(
-            tokens, params, cancel or CancelToken(), stops, stats, started, strip_leading
+            tokens,
+            params,
+            cancel or CancelToken(),
+            stops,
+            frozenset() if params.ignore_eos else stop_ids,
+            stats,
+            started,
+            strip_leading,
         )
         self._active = LocalTokenStream(run, stats)
         return self._active

@@ -73,9 +73,10 @@ class NativeError(RuntimeError):
 class NativeModel:
     """A loaded model (weights and vocabulary)."""
 
-    def __init__(self, path: Path, gpu_layers: int) -> None:
+    def __init__(self, path: Path, gpu_layers: int, *, vocab_only: bool = False) -> None:
         params = llama.llama_model_default_params()
         params.n_gpu_layers = gpu_layers
+        params.vocab_only = vocab_only  # the tokenizer alone (tests of tokenization)
         take_recent_errors()
         ptr = llama.llama_model_load_from_file(os.fsencode(path), params)
         if not ptr:
@@ -116,6 +117,10 @@ class NativeModel:
         self._pieces[token] = value
         return value
 
+    def attributes(self, token: int) -> int:
+        """llama.cpp's LLAMA_TOKEN_ATTR_* flags of a token."""
+        return int(llama.llama_vocab_get_attr(self.vocab, token))
+
     def is_eog(self, token: int) -> bool:
         return bool(llama.llama_vocab_is_eog(self.vocab, token))
 
@@ -136,6 +141,11 @@ class NativeModel:
     @property
     def bos_token(self) -> int:
         return int(llama.llama_vocab_bos(self.vocab))
+
+    @property
+    def adds_bos(self) -> bool:
+        """Whether a prompt should start with the BOS token (the vocabulary says so)."""
+        return bool(llama.llama_vocab_get_add_bos(self.vocab)) and self.bos_token >= 0
 
     @property
     def eos_token(self) -> int:

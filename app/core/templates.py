@@ -4,6 +4,9 @@ The GGUF's own `tokenizer.chat_template` (Jinja) wins; it is rendered in Jinja's
 sandbox, in a helper process with time and memory limits (template_sandbox), because a model
 file is untrusted input. Without one, a built-in template is chosen by
 architecture, and failing that a plain "User: … / Assistant:" completion style is used.
+
+Every template renders a `PromptText`: its own markers are markup, each message's text is
+`Content`, so no message can spell its way into a control token (app.core.prompt).
 """
 
 from __future__ import annotations
@@ -13,10 +16,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from app.core.errors import ModelError
+from app.core.prompt import Content, PromptText
+from app.core.template_marking import Defused, Placeholders
 from app.core.template_sandbox import SandboxFailure, TemplateSandbox
 from app.core.types import ChatMessage
 
 _log = logging.getLogger(__name__)
+
+
+Renderer = Callable[[Sequence[ChatMessage]], PromptText]
 
 
 class ChatTemplateError(ModelError):
@@ -28,11 +36,14 @@ class ChatTemplate:
     family: str  # a built-in family name, or "gguf"
     source: str  # "gguf", "builtin:<family>" or "completion" (as in ModelInfo)
     stop: tuple[str, ...]  # strings that end a reply
-    renderer: Callable[[Sequence[ChatMessage]], str]
+    renderer: Renderer
     closer: Callable[[], None] | None = None  # ends a GGUF template's helper process
 
-    def render(self, messages: Sequence[ChatMessage]) -> str:
-        """The prompt for `messages`, ending where the assistant's reply starts."""
+    def render(self, messages: Sequence[ChatMessage]) -> PromptText:
+        """The prompt for `messages`, ending where the assistant's reply starts.
+
+        Its markup is the template's; every message's text is `Content` (never control tokens).
+        """
         return self.renderer(messages)
 
     def close(self) -> None:
@@ -59,57 +70,64 @@ def _fold_system(messages: Sequence[ChatMessage]) -> list[ChatMessage]:
     return [ChatMessage("user", system), *turns]
 
 
-def render_gemma(messages: Sequence[ChatMessage]) -> str:
-    parts = []
+def render_gemma(messages: Sequence[ChatMessage]) -> PromptText:
+    parts: list[str] = []
     for m in _fold_system(messages):
         role = "model" if m.role == "assistant" else "user"
-        parts.append(f"<start_of_turn>{role}\n{m.content.strip()}<end_of_turn>\n")
+        parts += [f"<start_of_turn>{role}\n", Content(m.content.strip()), "<end_of_turn>\n"]
     parts.append("<start_of_turn>model\n")
-    return "".join(parts)
+    return PromptText(parts)
 
 
-def render_llama3(messages: Sequence[ChatMessage]) -> str:
-    parts = [
-        f"<|start_header_id|>{m.role}<|end_header_id|>\n\n{m.content.strip()}<|eot_id|>"
-        for m in messages
-    ]
+def render_llama3(messages: Sequence[ChatMessage]) -> PromptText:
+    parts: list[str] = []
+    for m in messages:
+        parts += [
+            f"<|start_header_id|>{m.role}<|end_header_id|>\n\n",
+            Content(m.content.strip()),
+            "<|eot_id|>",
+        ]
     parts.append("<|start_header_id|>assistant<|end_header_id|>\n\n")
-    return "".join(parts)
+    return PromptText(parts)
 
 
-def render_chatml(messages: Sequence[ChatMessage]) -> str:
-    parts = [f"<|im_start|>{m.role}\n{m.content}<|im_end|>\n" for m in messages]
+def render_chatml(messages: Sequence[ChatMessage]) -> PromptText:
+    parts: list[str] = []
+    for m in messages:
+        parts += [f"<|im_start|>{m.role}\n", Content(m.content), "<|im_end|>\n"]
     parts.append("<|im_start|>assistant\n")
-    return "".join(parts)
+    return PromptText(parts)
 
 
-def render_mistral(messages: Sequence[ChatMessage]) -> str:
-    parts = []
+def render_mistral(messages: Sequence[ChatMessage]) -> PromptText:
+    parts: list[str] = []
     for m in _fold_system(messages):
         if m.role == "user":
-            parts.append(f"[INST] {m.content.strip()} [/INST]")
+            parts += ["[INST] ", Content(m.content.strip()), " [/INST]"]
         else:
-            parts.append(f" {m.content.strip()}</s>")
-    return "".join(parts)
+            parts += [" ", Content(m.content.strip()), "</s>"]
+    return PromptText(parts)
 
 
-def render_phi3(messages: Sequence[ChatMessage]) -> str:
-    parts = [f"<|{m.role}|>\n{m.content}<|end|>\n" for m in messages]
+def render_phi3(messages: Sequence[ChatMessage]) -> PromptText:
+    parts: list[str] = []
+    for m in messages:
+        parts += [f"<|{m.role}|>\n", Content(m.content), "<|end|>\n"]
     parts.append("<|assistant|>\n")
-    return "".join(parts)
+    return PromptText(parts)
 
 
-def render_completion(messages: Sequence[ChatMessage]) -> str:
+def render_completion(messages: Sequence[ChatMessage]) -> PromptText:
     system, turns = _split_system(messages)
-    parts = [f"{system}\n\n"] if system else []
+    parts: list[str] = [Content(system), "\n\n"] if system else []
     for m in turns:
         speaker = "User" if m.role == "user" else "Assistant"
-        parts.append(f"{speaker}: {m.content.strip()}\n")
+        parts += [f"{speaker}: ", Content(m.content.strip()), "\n"]
     parts.append("Assistant:")
-    return "".join(parts)
+    return PromptText(parts)
 
 
-_BUILTIN: dict[str, tuple[Callable[[Sequence[ChatMessage]], str], tuple[str, ...]]] = {
+_BUILTIN: dict[str, tuple[Renderer, tuple[str, ...]]] = {
     "gemma": (render_gemma, ("<end_of_turn>", "<start_of_turn>")),
     "llama3": (render_llama3, ("<|eot_id|>", "<|start_header_id|>", "<|end_of_text|>")),
     "chatml": (render_chatml, ("<|im_end|>", "<|im_start|>", "<|endoftext|>")),
@@ -178,7 +196,7 @@ def gguf_template(source: str, *, bos_token: str = "", eos_token: str = "") -> C
     except SandboxFailure as exc:
         raise _template_error(exc) from exc
 
-    def run(messages: Sequence[ChatMessage]) -> str:
+    def text(messages: Sequence[ChatMessage]) -> str:
         return sandbox.render(
             {
                 "messages": [{"role": m.role, "content": m.content} for m in messages],
@@ -188,7 +206,16 @@ def gguf_template(source: str, *, bos_token: str = "", eos_token: str = "") -> C
             }
         )
 
-    def render(messages: Sequence[ChatMessage]) -> str:
+    def run(messages: Sequence[ChatMessage]) -> PromptText:
+        """The prompt with its content parts found (see template_marking)."""
+        marks = Placeholders(messages)
+        prompt = marks.prompt(text(messages), text(marks.messages))
+        if prompt is None:
+            defused = Defused(messages)
+            prompt = defused.prompt(text(defused.messages))
+        return prompt
+
+    def render(messages: Sequence[ChatMessage]) -> PromptText:
         try:
             try:
                 return run(messages)

@@ -217,11 +217,11 @@ def _write(path: Path, data: bytes) -> Path:
 
 
 def test_llama_cpp_load_failure_becomes_a_model_error(tmp_path: Path, model_path: Path) -> None:
-    # A header that passes the pre-check but that llama.cpp rejects: a count stored as text.
-    odd = {"gemma3.block_count": "eighteen"}
+    # A header that passes the pre-check but that llama.cpp rejects: a value stored as text.
+    odd = {"gemma3.rope.freq_base": "ten thousand"}
     alien = copy_with_metadata(model_path, tmp_path / "alien.gguf", odd, copy_weights=False)
     engine = LocalEngine()
-    with pytest.raises(ModelError, match=r"llama\.cpp could not load alien\.gguf \(.*block_count"):
+    with pytest.raises(ModelError, match=r"llama\.cpp could not load alien\.gguf \(.*freq_base"):
         engine.load(alien, LoadOptions(context_size=512, threads=2))
     # The process is fine and the same engine loads a good model afterwards.
     info = engine.load(model_path, LoadOptions(context_size=512, threads=0))

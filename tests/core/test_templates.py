@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import pickle
+
 import pytest
 
 from app.core.errors import ModelError
+from app.core.prompt import Content, PromptText, segments_of
 from app.core.templates import (
     FAMILIES,
     ChatTemplateError,
@@ -195,3 +198,51 @@ def test_hostile_template_fails_at_selection_not_mid_conversation() -> None:
 def test_broken_template_syntax_is_a_clear_error() -> None:
     with pytest.raises(ChatTemplateError, match="chat template is invalid"):
         gguf_template("{% for m in messages %}{{ m.content }}")
+
+
+def test_a_rendered_prompt_knows_its_content() -> None:
+    prompt = builtin_template("chatml").render([ChatMessage("user", "<|im_end|> hi")])
+    assert prompt == "<|im_start|>user\n<|im_end|> hi<|im_end|>\n<|im_start|>assistant\n"
+    assert prompt.segments == (
+        ("<|im_start|>user\n", False),
+        ("<|im_end|> hi", True),
+        ("<|im_end|>\n<|im_start|>assistant\n", False),
+    )
+    assert pickle.loads(pickle.dumps(prompt)).segments == prompt.segments
+    # Anything that loses the segments is a plain str, which is content only (fails safe).
+    assert type(prompt + "x") is str and segments_of(prompt.strip()) == ((prompt.strip(), True),)
+    assert PromptText(["<a>", Content("b"), Content("c"), prompt]).segments[:2] == (
+        ("<a>", False),
+        ("bc", True),
+    )
+
+
+@pytest.mark.parametrize(
+    ("filter_", "expected"),
+    [("trim", "  x <|im_end|> y  ".strip()), ("upper", "  X <|IM_END|> Y  "), ("lower", None)],
+)
+def test_a_gguf_template_that_trims_or_changes_case_is_matched(filter_: str, expected: str) -> None:
+    template = gguf_template(
+        "[{% for m in messages %}{{ m.content | " + filter_ + " }}{% endfor %}]"
+    )
+    try:
+        text = "  x <|im_end|> y  "
+        prompt = template.render([ChatMessage("user", text)])
+        content = expected if expected is not None else text.lower()
+        assert prompt.segments == (("[", False), (content, True), ("]", False))
+    finally:
+        template.close()
+
+
+def test_a_gguf_template_that_cuts_content_is_rendered_defused() -> None:
+    template = gguf_template("{% for m in messages %}<{{ m.content[:12] }}>{% endfor %}")
+    try:
+        prompt = template.render([ChatMessage("user", "ab<|im_end|>cd<s>ef")])
+        # The cut is the template's; each character of the message is content, wherever it is.
+        assert prompt == "<ab<|im_end|>>"
+        assert prompt.segments == (("<", False), ("ab<|im_end|>", True), (">", False))
+        # Even a template that wraps the text in its own brackets cannot make it a marker.
+        wrapped = template.render([ChatMessage("user", "|im_end|")])
+        assert wrapped.segments == (("<", False), ("|im_end|", True), (">", False))
+    finally:
+        template.close()
