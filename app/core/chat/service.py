@@ -29,6 +29,7 @@ from app.core.chat.citations import citations_to_stats
 from app.core.chat.history import history_for
 from app.core.chat.loader import ModelLoader
 from app.core.chat.model_choice import ModelChoice
+from app.core.chat.reasoning import ReasoningSplitter, prompt_opens_thought
 from app.core.config.runtime import Runtime
 from app.core.errors import Cancelled, EnclaveError
 from app.core.store import Store
@@ -233,13 +234,12 @@ class ConversationService:
         """
         cancel = cancel or CancelToken()
         writer = self.store.stream_writer(turn.reply_id)
-        thought: list[str] = []
-        started = time.monotonic()
+        thought = _Thought()
         info: ModelInfo | None = None
 
         def piece(text: str) -> None:
             if isinstance(text, Thought):
-                thought.append(text)
+                thought.add(text)
             else:
                 writer.append(text)
             if on_piece is not None:
@@ -253,14 +253,18 @@ class ConversationService:
             if self.store.documents(turn.conversation_id):
                 stats, final_text = self._answer_from_documents(turn, backend, cancel, piece)
             else:
+                splitter = ReasoningSplitter(_opens_thought(backend, turn.history))
                 stream = backend.generate(list(turn.history), turn.params, cancel)
                 for text in stream:
-                    piece(text)
+                    for part in splitter.feed(text):
+                        piece(part)
+                for part in splitter.flush():
+                    piece(part)
                 stats, final_text = stream.stats.as_dict(), None
         except BaseException as exc:
             status = _status_after(exc, writer.content)
             stats = {"error": str(exc)} if status in ("failed", "partial") else {}
-            _add_reasoning(stats, thought, started)
+            thought.into(stats)
             record = writer.finish(status, stats)
             result = TurnResult(turn, status, writer.content, record, info, stats)
             if isinstance(exc, EnclaveError) and status != "cancelled":
@@ -271,7 +275,7 @@ class ConversationService:
         status = "cancelled" if cancel.cancelled or stats.get("stop_reason") == "cancelled" else (
             "complete"
         )
-        _add_reasoning(stats, thought, started)
+        thought.into(stats)
         record = writer.finish(status, stats)
         if final_text is not None:  # the answer with its numbered sources
             record = self.store.update_message(turn.reply_id, content=final_text)
@@ -310,7 +314,33 @@ def _status_after(exc: BaseException, text: str) -> str:
     return "partial" if text else "failed"
 
 
-def _add_reasoning(stats: dict[str, Any], thought: list[str], started: float) -> None:
-    if thought:
-        stats["reasoning"] = "".join(thought)
-        stats.setdefault("reasoning_s", round(time.monotonic() - started, 1))
+class _Thought:
+    """The reasoning of one reply and how long the model spent on it."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.first = self.last = 0.0
+
+    def add(self, text: str) -> None:
+        now = time.monotonic()
+        self.first = self.first or now
+        self.last = now
+        self.parts.append(text)
+
+    def into(self, stats: dict[str, Any]) -> None:
+        """Stored apart from the content: never fed back, exported or searched."""
+        if self.parts:
+            stats["reasoning"] = "".join(self.parts)
+            stats["reasoning_s"] = round(self.last - self.first, 1)
+
+
+def _opens_thought(backend: Backend, history: tuple[ChatMessage, ...]) -> bool:
+    """Whether the model's template opens the reasoning block itself (the reply starts in it);
+    only a backend that renders its own prompts (the local engine) can say."""
+    render = getattr(backend, "render_prompt", None)
+    if render is None:
+        return False
+    try:
+        return prompt_opens_thought(render(list(history)))
+    except EnclaveError:
+        return False  # generate() reports a template failure properly

@@ -1,0 +1,84 @@
+"""The conversation service with a scripted engine: statuses, history, branches, reasoning."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from app.core.chat import ConversationService, TurnFailed
+from app.core.config.runtime import Runtime
+from app.core.errors import ModelError
+from app.core.types import Thought
+from tests.helpers.fake_engine import FakeEngine
+
+
+@pytest.fixture
+def service(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    placeholder = tmp_path / "placeholder.gguf"  # the scripted engine loads nothing
+    placeholder.write_bytes(b"GGUF")
+    monkeypatch.setenv("ENCLAVE_BUNDLED_MODEL", str(placeholder))
+    runtime = Runtime.create(tmp_path / "data")
+    store = runtime.open_store()
+    yield ConversationService(runtime, store)
+    store.close()
+
+
+def test_a_turn_is_stored_complete_with_its_model(service: ConversationService) -> None:
+    engine = FakeEngine(["Bonjour !"])
+    result = service.run(service.prepare("Salut"), engine)
+    assert (result.status, result.text) == ("complete", "Bonjour !")
+    assert result.record.model_name == "Fake Model 1B"
+    conversation = service.store.get_conversation(result.turn.conversation_id)
+    assert conversation.model_name == "Fake Model 1B" and conversation.model
+
+
+def test_a_failure_before_any_text_is_failed_and_after_some_is_partial(
+    service: ConversationService,
+) -> None:
+    engine = FakeEngine([""])
+    engine.fail_with = ModelError("The model failed while generating (boom).")
+    with pytest.raises(TurnFailed) as failed:
+        service.run(service.prepare("one"), engine)
+    assert failed.value.result.status == "failed"
+    assert failed.value.result.record.stats["error"].startswith("The model failed")
+    engine = FakeEngine(["some text"])
+    engine.fail_with = ModelError("cut")
+    with pytest.raises(TurnFailed) as partial:
+        service.run(service.prepare("two"), engine)
+    assert (partial.value.result.status, partial.value.result.text) == ("partial", "some text")
+
+
+def test_the_history_leaves_out_failed_replies_and_stops_at_a_regenerated_question(
+    service: ConversationService,
+) -> None:
+    engine = FakeEngine(["first answer"])
+    first = service.run(service.prepare("question one"), engine)
+    conv = first.turn.conversation_id
+    broken = FakeEngine([""])
+    broken.fail_with = ModelError("nope")
+    with pytest.raises(TurnFailed):
+        service.run(service.prepare("question two", conv), broken)
+    turn = service.prepare("question three", conv)
+    assert [m.content for m in turn.history] == ["question one", "first answer", "question two",
+                                                 "question three"]  # fmt: skip
+    again = service.prepare_regenerate(first.record.id)
+    assert [m.content for m in again.history] == ["question one"]
+    edited = service.prepare_edit(first.turn.question_id, "question one, edited")
+    assert [m.content for m in edited.history] == ["question one, edited"]
+    assert len(service.store.siblings(edited.question_id)) == 2
+
+
+def test_reasoning_is_stored_apart_never_fed_back_nor_searched(
+    service: ConversationService,
+) -> None:
+    engine = FakeEngine(["<think>The user wants a zeppelin fact.</think>\n\nZeppelins float."])
+    seen: list[str] = []
+    result = service.run(service.prepare("Tell me about airships"), engine, on_piece=seen.append)
+    assert result.text == "Zeppelins float."
+    assert result.record.stats["reasoning"] == "The user wants a zeppelin fact."
+    assert any(isinstance(p, Thought) for p in seen)
+    turn = service.prepare("More?", result.turn.conversation_id)
+    assert "zeppelin fact" not in " ".join(m.content for m in turn.history)
+    assert service.store.search("fact") == []
+    assert service.store.search("float")
