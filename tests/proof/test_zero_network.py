@@ -154,6 +154,7 @@ ALLOWED = {
     "app/core/backends/remote.py": {"httpx", "socket"},  # a company server the policy names
     "app/core/backends/remote_errors.py": {"httpx"},  # its failures, as messages
     "app/core/backends/tls.py": {"ssl"},  # its TLS: system store plus the policy's CA
+    "app/api/serve.py": {"socket"},  # the local API listens on 127.0.0.1 only
     "app/ui/single_instance.py": {"PySide6.QtNetwork"},  # QLocalServer: a Unix socket
 }
 QT_NETWORK_LOCAL_ONLY = {"QLocalServer", "QLocalSocket"}

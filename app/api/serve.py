@@ -1,0 +1,79 @@
+"""Run the local API: 127.0.0.1 only, on a port bound before anything is announced.
+
+The socket is bound and listening before the URL is printed, so a client that reads the URL
+and connects at once is queued, not refused. The API is refused outright when the policy says
+`[api] enabled = false`.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable
+from pathlib import Path
+
+from app.api.token import load_or_create, token_path
+from app.core.config.runtime import Runtime
+from app.core.errors import EnclaveError, PolicyRefused
+
+HOST = "127.0.0.1"  # never another interface: the API is for this computer's own programs
+DEFAULT_PORT = 8765
+
+
+def check_allowed(runtime: Runtime) -> None:
+    if not runtime.policy.api.enabled:
+        raise PolicyRefused(
+            "The administrator's policy turns the local API off ([api] enabled = false)."
+        )
+
+
+def bind(port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((HOST, port))
+    except OSError as exc:
+        sock.close()
+        raise EnclaveError(
+            f"Cannot listen on {HOST}:{port} ({exc.strerror or exc}); choose another --port."
+        ) from exc
+    sock.listen(64)
+    return sock
+
+
+def list_models(runtime: Runtime) -> list[str]:
+    """The ids a client may ask for: "enclave" (the default), then installed models the policy
+    allows; only the default when the model is locked."""
+    from app.api.openai_format import DEFAULT_MODEL
+    from app.core.models.manager import ModelManager
+
+    if runtime.policy.is_locked("model"):
+        return [DEFAULT_MODEL]
+    installed = ModelManager(runtime).installed()
+    return [DEFAULT_MODEL, *(m.id for m in installed if runtime.policy.model_allowed(m.sha256))]
+
+
+def serve(runtime: Runtime, port: int, announce: Callable[[str, Path], None]) -> None:
+    """Serve until interrupted (Ctrl-C, SIGTERM); `announce(base_url, token_file)` once ready."""
+    import uvicorn
+
+    from app.api.app import create_app
+    from app.api.executor import ModelThread
+    from app.core.chat import ConversationService
+    from app.core.engine import LocalEngine
+
+    check_allowed(runtime)
+    token = load_or_create(runtime.paths.data_dir)
+    sock = bind(port)
+    store = runtime.open_store()
+    thread = ModelThread(LocalEngine)
+    try:
+        store.mark_interrupted()
+        service = ConversationService(runtime, store)
+        app = create_app(service, thread, token, lambda: list_models(runtime))
+        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
+        announce(f"http://{HOST}:{sock.getsockname()[1]}/v1", token_path(runtime.paths.data_dir))
+        uvicorn.Server(config).run(sockets=[sock])
+    finally:
+        thread.close()
+        store.close()
+        sock.close()

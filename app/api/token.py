@@ -1,0 +1,56 @@
+"""The local API's bearer token: generated on first use, kept in a 0600 file in the data dir.
+
+Anyone who can read the file can use the API as the user, so it lives beside the user's history
+with the same protection; regenerating it locks out every client holding the old one.
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+import secrets
+from pathlib import Path
+
+from app.core.atomic_write import PRIVATE, write_text_atomic
+from app.core.errors import EnclaveError
+
+TOKEN_FILE = "api-token"
+
+
+def token_path(data_dir: Path) -> Path:
+    return data_dir / TOKEN_FILE
+
+
+def _new() -> str:
+    return "enclave-" + secrets.token_urlsafe(32)
+
+
+def load_or_create(data_dir: Path) -> str:
+    path = token_path(data_dir)
+    try:
+        token = path.read_text(encoding="utf-8").strip()
+        if token:
+            os.chmod(path, PRIVATE)  # a copy restored with looser rights is tightened again
+            return token
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        raise EnclaveError(f"Cannot read the API token {path}: {exc.strerror or exc}.") from exc
+    return regenerate(data_dir)
+
+
+def regenerate(data_dir: Path) -> str:
+    token = _new()
+    path = token_path(data_dir)
+    try:
+        write_text_atomic(path, token + "\n", mode=PRIVATE)
+    except OSError as exc:
+        raise EnclaveError(f"Cannot write the API token {path}: {exc.strerror or exc}.") from exc
+    return token
+
+
+def matches(header: str | None, token: str) -> bool:
+    """`Authorization: Bearer <token>`, compared in constant time."""
+    if not header or not header.lower().startswith("bearer "):
+        return False
+    return hmac.compare_digest(header[7:].strip().encode(), token.encode())
