@@ -150,9 +150,11 @@ def _info(args: argparse.Namespace, manager: ModelManager) -> int:
         from app.core.models.hashing import sha256_file
 
         sha = sha256_file(header.path)
+    from app.core.models.naming import display_name
+
     info: dict[str, Any] = {
         "id": model.id if model else None,
-        "name": model.name if model else header.name,
+        "name": model.name if model else display_name(header),
         "path": str(header.path),
         "architecture": header.architecture,
         "parameters": header.n_params,

@@ -27,6 +27,7 @@ from app.core.llama_native import (
 )
 from app.core.model_file import cached_sha256
 from app.core.models.gguf_check import GgufHeader, check_gguf
+from app.core.models.naming import display_name
 from app.core.prompt import PromptText
 from app.core.prompt_tokens import PromptTokenizer
 from app.core.templates import ChatTemplate, ChatTemplateError, select_template
@@ -196,7 +197,7 @@ class LocalEngine:
         self._decoder = Decoder(model, ctx)
         self._info = ModelInfo(
             path=str(path),
-            name=DEFAULT_MODEL_NAME if sha256 == DEFAULT_MODEL_SHA256 else header.name,
+            name=DEFAULT_MODEL_NAME if sha256 == DEFAULT_MODEL_SHA256 else display_name(header),
             sha256=sha256,
             architecture=header.architecture,
             n_ctx_train=model.n_ctx_train,

@@ -109,6 +109,10 @@ class ModelManager:
     def set_settings(self, model: InstalledModel, settings: ModelSettings) -> None:
         self.registry.set_settings(model.id, settings)
 
+    def rename(self, model_id: str, name: str) -> str:
+        """The user's name for an installed model (empty: back to the header's); returns it."""
+        return self.registry.rename(model_id, name)
+
     # -- inspecting ---------------------------------------------------------------------
     def inspect(self, spec: str, n_ctx: int | None = None) -> Inspection:
         """Header facts and the fit check of an installed model or a .gguf path."""

@@ -19,7 +19,7 @@ import contextlib
 import json
 import logging
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -35,6 +35,7 @@ from app.core.file_lock import file_lock
 from app.core.models.admission import check_model_file
 from app.core.models.gguf_check import GgufHeader, check_gguf, format_params
 from app.core.models.hashing import sha256_file, short_id
+from app.core.models.naming import clean_user_name, display_name
 
 log = logging.getLogger(__name__)
 
@@ -162,7 +163,7 @@ def new_entry(
 ) -> InstalledModel:
     return InstalledModel(
         id=short_id(sha256),
-        name=name or header.name,
+        name=name or display_name(header),
         path=path,
         sha256=sha256,
         size=header.file_size,
@@ -193,11 +194,13 @@ class Registry:
         if refresh:
             self._refresh()
         data = self._read()  # replaced whole, never written in place: no lock to read
-        settings = data["settings"]
+        settings, names = data["settings"], data.get("names", {})
         models = [
             InstalledModel.from_json(raw, ModelSettings.from_dict(settings.get(raw["id"])))
             for raw in data["models"].values()
         ]
+        # The user's names live apart: a rescan rewrites entries, never what the user chose.
+        models = [replace(m, name=names[m.id]) if m.id in names else m for m in models]
         order = {"bundled": 0, "download": 1, "import": 1, "shared": 2}
         return sorted(models, key=lambda m: (order.get(m.source, 3), m.name.lower()))
 
@@ -217,12 +220,26 @@ class Registry:
         with self._edit() as data:
             data["models"].pop(model_id, None)
             data["settings"].pop(model_id, None)
+            data.get("names", {}).pop(model_id, None)
 
     def set_settings(self, model_id: str, settings: ModelSettings) -> None:
         with self._edit() as data:
             if model_id not in data["models"]:
                 raise ModelError(f"No installed model has the id {model_id}.")
             data["settings"][model_id] = asdict(settings)
+
+    def rename(self, model_id: str, name: str) -> str:
+        """Show the model as `name` from now on (an empty name brings back the header's)."""
+        chosen = clean_user_name(name)
+        with self._edit() as data:
+            if model_id not in data["models"]:
+                raise ModelError(f"No installed model has the id {model_id}.")
+            names = data.setdefault("names", {})
+            if chosen is None:
+                names.pop(model_id, None)
+                return str(data["models"][model_id]["name"])
+            names[model_id] = chosen
+        return chosen
 
     # -- refreshing ---------------------------------------------------------------------
     def _refresh(self) -> None:
@@ -335,6 +352,7 @@ class Registry:
             "models": {},
             "settings": {},
             "scan_cache": {},
+            "names": {},
         }
         try:
             raw = json.loads(self.file.read_text(encoding="utf-8"))
@@ -364,6 +382,9 @@ def _valid(raw: Any) -> bool:
     if not isinstance(models, dict) or not isinstance(settings, dict):
         return False
     if not isinstance(raw.setdefault("scan_cache", {}), dict):
+        return False
+    names = raw.setdefault("names", {})
+    if not isinstance(names, dict) or not all(isinstance(v, str) for v in names.values()):
         return False
     need = ("id", "name", "path", "sha256", "size", "source")
     return all(isinstance(m, dict) and all(k in m for k in need) for m in models.values())
