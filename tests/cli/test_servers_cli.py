@@ -73,3 +73,13 @@ def test_a_user_may_add_a_server_only_where_the_policy_allows(
     assert "mine" not in enclave("servers", "list", policy=company_policy).out
     assert enclave("servers", "remove", "mine", policy=opened).code == 0
     assert "mine" not in enclave("servers", "list", policy=opened).out
+
+
+def test_check_fails_when_the_server_is_down(tmp_path: Path) -> None:
+    from tests.helpers.openai_server import free_port
+
+    policy = tmp_path / "policy.toml"
+    policy.write_text(f'[[servers]]\nname = "gpu"\nurl = "http://127.0.0.1:{free_port()}/v1"\n')
+    result = enclave("servers", "check", policy=policy)
+    assert result.code == 1 and "reachable: no" in result.out
+    assert "Could not connect to the company server gpu" in result.out

@@ -1,0 +1,49 @@
+"""The remote backend's retry and HTTP failures, against a real local HTTP server with faults."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.core.backends.remote import RemoteBackend, RemoteError, Timeouts
+from app.core.backends.servers import Server
+from tests.helpers.http_server import ModelServer
+from tests.helpers.openai_server import free_port
+
+
+def backend_for(url: str) -> RemoteBackend:
+    return RemoteBackend(Server("gpu", url, "token"), timeouts=Timeouts(connect=2, read=5))
+
+
+def test_a_busy_server_is_retried_once_then_named(server: ModelServer) -> None:
+    server.faults.status["/v1/models"] = 503
+    with pytest.raises(RemoteError, match=r"company server gpu is busy \(HTTP 503"):
+        backend_for(server.url("/v1")).list_models()
+    assert len(server.gets("/v1/models")) == 2  # one retry, nothing streamed yet
+
+
+def test_too_many_requests_is_not_retried(server: ModelServer) -> None:
+    server.faults.status["/v1/models"] = 429
+    with pytest.raises(RemoteError, match=r"gpu is busy \(HTTP 429"):
+        backend_for(server.url("/v1")).list_models()
+    assert len(server.gets("/v1/models")) == 1
+
+
+def test_a_url_without_the_api_says_so(server: ModelServer) -> None:
+    with pytest.raises(RemoteError, match="no OpenAI-compatible API at that address") as error:
+        backend_for(server.url("/v1")).list_models()
+    assert error.value.status == 404
+
+
+def test_a_server_that_is_down_is_named_with_its_address() -> None:
+    port = free_port()  # nothing listens there
+    with pytest.raises(
+        RemoteError, match=rf"connect to the company server gpu \(127\.0\.0\.1:{port}\)"
+    ):
+        backend_for(f"http://127.0.0.1:{port}/v1").list_models()
+
+
+def test_generating_before_loading_is_a_clear_error(server: ModelServer) -> None:
+    from app.core.types import ChatMessage, GenerationParams
+
+    with pytest.raises(RemoteError, match="No model of the company server gpu is loaded"):
+        backend_for(server.url("/v1")).generate([ChatMessage("user", "x")], GenerationParams())
