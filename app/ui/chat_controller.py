@@ -15,7 +15,8 @@ from app.core.chat import ConversationService, Turn, TurnResult
 from app.core.errors import EnclaveError
 from app.core.types import GenerationStats, ModelInfo, Thought
 from app.ui.chat_jobs import turn_job
-from app.ui.model_worker import Job, ModelWorker
+from app.ui.jobs import Job
+from app.ui.model_worker import ModelWorker
 
 
 class ChatController(QObject):

@@ -9,18 +9,21 @@ one signal per token; anything else (the loaded ModelInfo) is passed on at once.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from app.core.backend import Backend
 from app.core.chat import ConversationService, Turn, TurnFailed, TurnResult
 from app.core.errors import Cancelled
-from app.core.types import CancelToken, Thought
+from app.core.types import Thought
+
+if TYPE_CHECKING:  # only the type: this module stays free of Qt
+    from app.ui.jobs import JobContext
 
 BATCH_S = 0.03
 
 
 def turn_job(service: ConversationService, turn: Turn, batch_s: float = BATCH_S):
-    def run(engine: Backend, cancel: CancelToken, progress: Callable[[object], None]) -> TurnResult:
+    def run(ctx: JobContext) -> TurnResult:
+        progress = ctx.progress
         pending: list[str] = []
         last_flush = float("-inf")
 
@@ -37,7 +40,7 @@ def turn_job(service: ConversationService, turn: Turn, batch_s: float = BATCH_S)
                 last_flush = now
 
         try:
-            result = service.run(turn, engine, cancel, on_piece)
+            result = service.run(turn, ctx.backend, ctx.cancel, on_piece)
         except TurnFailed:
             if pending:
                 progress("".join(pending))

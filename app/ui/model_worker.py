@@ -1,73 +1,25 @@
 """The one thread that owns the model, and the jobs it runs.
 
-Everything that touches the model (loading, chat, summarising) is a *job*: a plain function
-`fn(engine, cancel, progress) -> result` run on the worker thread, one at a time, in the order
-submitted. A `Job` is the GUI-side handle: its signals carry progress and the outcome back to the
-GUI thread (Qt queues cross-thread signals), and `cancel()` is cooperative. Nothing here touches
-a widget, and the thread is never terminated: `shutdown()` cancels and joins it.
+Everything that touches the model (loading, chat, summarising) is a `Job` (see `app.ui.jobs`):
+a plain function `fn(ctx) -> result`, run on the worker thread with `ctx.backend` set, one at a
+time, in the order submitted. Its signals carry progress and the outcome back to the GUI thread
+(Qt queues cross-thread signals), and `cancel()` is cooperative. Nothing here touches a widget,
+and the thread is never terminated: `shutdown()` cancels and joins it.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from app.core.backend import Backend
-from app.core.errors import Cancelled, EnclaveError
-from app.core.types import CancelToken, ModelInfo
+from app.core.errors import Cancelled
+from app.core.types import ModelInfo
+from app.ui.jobs import Job, JobContext, JobFn
 
 log = logging.getLogger(__name__)
-
-JobFn = Callable[[Backend, CancelToken, Callable[[object], None]], object]
-
-
-class Job(QObject):
-    """A queued or running unit of work; emits exactly one of succeeded/failed/cancelled."""
-
-    progress = Signal(object)
-    succeeded = Signal(object)
-    failed = Signal(str)
-    cancelled = Signal(object)
-    finished = Signal()  # after any of the three above
-
-    def __init__(self, fn: JobFn, kind: str, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.fn = fn
-        self.kind = kind
-        self.token = CancelToken()
-        self.state = "queued"  # queued | running | succeeded | failed | cancelled
-        self._lock = threading.Lock()
-
-    def cancel(self) -> None:
-        """Ask the job to stop; a job still queued will never start."""
-        self.token.cancel()
-
-    @property
-    def done(self) -> bool:
-        return self.state in ("succeeded", "failed", "cancelled")
-
-    def _claim(self, state: str) -> bool:
-        """Move to a final state once, whichever thread gets there first."""
-        with self._lock:
-            if self.done:
-                return False
-            self.state = state
-            return True
-
-    def _finish(self, state: str, value: object) -> None:
-        if not self._claim(state):
-            return
-        if state == "succeeded":
-            self.succeeded.emit(value)
-        elif state == "failed":
-            self.failed.emit(str(value))
-        else:
-            self.cancelled.emit(value)
-        self.finished.emit()
 
 
 class _Runner(QObject):
@@ -89,33 +41,9 @@ class _Runner(QObject):
 
     @Slot(object)
     def _run(self, job: Job) -> None:
-        if job.token.cancelled:
-            job._finish("cancelled", None)
-            return
-        with job._lock:
-            if job.done:
-                return
-            job.state = "running"
-        try:
-            result = job.fn(self._engine(), job.token, job.progress.emit)
-        except Cancelled as exc:
-            job._finish("cancelled", exc.args[0] if exc.args else None)
-        except EnclaveError as exc:
-            job._finish("failed", str(exc))
-        except Exception as exc:  # a bug in a job must not end the model thread
-            log.exception("job %s failed", job.kind)
-            job._finish("failed", _unexpected(exc))
-        else:
-            job._finish("cancelled" if job.token.cancelled else "succeeded", result)
-
-
-def _unexpected(exc: BaseException) -> str:
-    from PySide6.QtCore import QCoreApplication
-
-    text = QCoreApplication.translate(
-        "ModelWorker", "Something went wrong in the model thread ({error}). Please try again."
-    )
-    return text.format(error=type(exc).__name__)
+        outcome = job.run(self._engine())
+        if outcome is not None:
+            job._finish(*outcome)
 
 
 class ModelWorker(QObject):
@@ -192,12 +120,12 @@ class ModelWorker(QObject):
         `conversation_model` names a conversation's own model, for a clearer message."""
         models = self.runtime.models
 
-        def load(engine: Backend, cancel: CancelToken, progress: Callable[[object], None]):
+        def load(ctx: JobContext):
             choice = models.choose(spec, conversation_model)
-            progress(str(choice.path))
-            if cancel.cancelled:
+            ctx.progress(str(choice.path))
+            if ctx.cancel.cancelled:
                 raise Cancelled()
-            return models.load(engine, choice)
+            return models.load(ctx.backend, choice)
 
         self.modelLoading.emit()
         job = self.submit(load, kind="load")

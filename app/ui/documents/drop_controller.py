@@ -23,10 +23,10 @@ from app.core.documents.extract import SUPPORTED_SUFFIXES, PasswordRequired
 from app.core.documents.model import DocumentLimits
 from app.core.documents.pipeline import SummaryOutcome, summarise_file
 from app.core.documents.summarise import SummaryOptions, SummaryProgress
-from app.core.types import CancelToken
 from app.ui.documents.citations import open_citation
 from app.ui.documents.panel import DocumentsPanel
-from app.ui.model_worker import Job, ModelWorker
+from app.ui.jobs import Job, JobContext
+from app.ui.model_worker import ModelWorker
 
 
 @dataclass(frozen=True)
@@ -152,17 +152,17 @@ class DropController(QObject):
         # is still summarised in French (`enclave summarize --lang` can force one).
         options = SummaryOptions(language="auto")
 
-        def job(engine, cancel: CancelToken, progress) -> SummaryOutcome | _PasswordNeeded:
+        def job(ctx: JobContext) -> SummaryOutcome | _PasswordNeeded:
             try:
                 return summarise_file(
-                    engine,
+                    ctx.backend,
                     store,
                     path,
                     conversation_id=conversation_id,
                     options=options,
                     limits=limits,
-                    cancel=cancel,
-                    progress=progress,
+                    cancel=ctx.cancel,
+                    progress=ctx.progress,
                     password=password,
                 )
             except PasswordRequired as exc:  # not a failure: the window asks for it

@@ -1,9 +1,9 @@
 """The model manager window: installed models, the catalog, downloads, imports, removal.
 
 A thin layer over `app.core.models.manager.ModelManager`: everything slow (listing with new
-files to hash, fit checks, downloads, copies, verification) runs as a `ModelTask` on its own
-thread, and results come back as signals. `modelChosen(path)` tells the main window which model
-the user wants to use now; loading it is the ModelWorker's job.
+files to hash, fit checks, downloads, copies, verification) runs as a `Job` on a thread of its
+own (`run_in_thread`), and results come back as signals. `modelChosen(path)` tells the main
+window which model the user wants to use now; loading it is the ModelWorker's job.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.config.runtime import Runtime
 from app.core.errors import EnclaveError
 from app.core.models import download as dl
 from app.core.models.fit import FitResult
@@ -36,11 +37,10 @@ from app.core.models.manager import ModelManager
 from app.core.models.progress import Progress
 from app.core.models.pull import PullPlan, UnverifiedDownload
 from app.core.models.registry import InstalledModel
-from app.core.config.runtime import Runtime
+from app.ui.jobs import Job, JobContext, run_in_thread
 from app.ui.models.progress_panel import ProgressPanel
 from app.ui.models.settings_dialog import ModelSettingsDialog
 from app.ui.models.tables import CatalogTable, InstalledTable
-from app.ui.models.tasks import ModelTask
 
 
 class ModelManagerDialog(QDialog):
@@ -53,8 +53,8 @@ class ModelManagerDialog(QDialog):
         self.worker = worker  # the ModelWorker: only read, to know which model is loaded
         self.manager = ModelManager(runtime)
         self.policy = runtime.policy
-        self.job: ModelTask | None = None  # the download/import/verify shown in the panel
-        self.refresh_task: ModelTask | None = None
+        self.job: Job | None = None  # the download/import/verify shown in the panel
+        self.refresh_task: Job | None = None
         self._download_args: tuple[str, str | None, bool] | None = None
         self._plan: PullPlan | None = None
         self._closing = False
@@ -169,11 +169,11 @@ class ModelManagerDialog(QDialog):
     # -- listing ------------------------------------------------------------------------
     def refresh(self) -> None:
         """Re-read the installed models and their memory fit, off the GUI thread."""
-        if self.refresh_task is not None and self.refresh_task.running:
+        if self.refresh_task is not None and not self.refresh_task.done:
             return
         manager = self.manager
 
-        def work(progress, cancel, pause) -> tuple[list, str | None, list[str], list[Path]]:
+        def work(ctx: JobContext) -> tuple[list, str | None, list[str], list[Path]]:
             rows: list[tuple[InstalledModel, FitResult | None]] = []
             for model in manager.installed():
                 fit = None
@@ -193,11 +193,11 @@ class ModelManagerDialog(QDialog):
 
         if not self.status.text():  # keep the outcome of the last action visible
             self.status.setText(self.tr("Reading the installed models…"))
-        task = ModelTask(work, "refresh", self)
+        task = run_in_thread(work, "refresh", self)
         task.succeeded.connect(self._refreshed)
-        task.failed.connect(lambda exc: self.status.setText(str(exc)))
+        task.failed.connect(self.status.setText)
         task.finished.connect(self._task_finished)
-        self.refresh_task = task.start()
+        self.refresh_task = task
 
     def _refreshed(self, result: tuple) -> None:
         rows, default_id, problems, partials = result
@@ -318,8 +318,8 @@ class ModelManagerDialog(QDialog):
             return
         manager = self.manager
 
-        def work(progress, cancel, pause):
-            return manager.verify([model], progress, cancel)[0]
+        def work(ctx: JobContext):
+            return manager.verify([model], ctx.progress, ctx.cancel)[0]
 
         def done(result) -> None:
             if result.ok:
@@ -359,13 +359,14 @@ class ModelManagerDialog(QDialog):
         placement = "symlink" if self.link_box.isChecked() else "copy"
         manager = self.manager
 
-        def work(progress, cancel, pause) -> list[tuple[Path, object]]:
+        def work(ctx: JobContext) -> list[tuple[Path, object]]:
             results: list[tuple[Path, object]] = []
             for path in paths:
-                if cancel.cancelled:
+                if ctx.cancel.cancelled:
                     break
                 try:
-                    results.append((path, manager.import_file(path, placement, progress, cancel)))
+                    imported = manager.import_file(path, placement, ctx.progress, ctx.cancel)
+                    results.append((path, imported))
                 except EnclaveError as exc:  # report it and go on with the next file
                     results.append((path, exc))
             return results
@@ -428,10 +429,10 @@ class ModelManagerDialog(QDialog):
         self._download_args = (spec, sha256, allow_unverified)
         manager = self.manager
 
-        def work(progress, cancel, pause):
+        def work(ctx: JobContext):
             plan = manager.plan_pull(spec, sha256=sha256, allow_unverified=allow_unverified)
-            progress(plan)
-            return manager.pull(plan, progress, cancel, pause)
+            ctx.progress(plan)
+            return manager.pull(plan, ctx.progress, ctx.cancel, ctx.pause)
 
         def done(added) -> None:
             self._download_args = None
@@ -484,7 +485,7 @@ class ModelManagerDialog(QDialog):
 
     # -- running jobs -------------------------------------------------------------------
     def _start_job(self, fn, kind: str, title: str, on_success, can_pause: bool) -> None:
-        task = ModelTask(fn, kind, self)
+        task = run_in_thread(fn, kind, self)
         task.progress.connect(self._job_progress)
         task.succeeded.connect(on_success)
         task.failed.connect(self._job_failed)
@@ -495,7 +496,6 @@ class ModelManagerDialog(QDialog):
         self.status.clear()
         self.progress.start(title, can_pause)
         self._update_buttons()
-        task.start()
 
     def _job_progress(self, value: object) -> None:
         if isinstance(value, PullPlan):
@@ -503,8 +503,9 @@ class ModelManagerDialog(QDialog):
         elif isinstance(value, Progress):
             self.progress.update_progress(value)
 
-    def _job_failed(self, exc: EnclaveError) -> None:
-        if isinstance(exc, UnverifiedDownload) and self._download_args and not self._closing:
+    def _job_failed(self, message: str) -> None:
+        unverified = self.job is not None and isinstance(self.job.error, UnverifiedDownload)
+        if unverified and self._download_args and not self._closing:
             spec, _sha, _unverified = self._download_args
             self.job = None
             answer = QMessageBox.question(
@@ -520,7 +521,7 @@ class ModelManagerDialog(QDialog):
                 return
         if self.job is not None and self.job.kind == "download":
             self._download_args = None
-        self.status.setText(str(exc))
+        self.status.setText(message)
 
     def _job_cancelled(self) -> None:
         if self.job is not None and self.job.kind == "download":
@@ -540,7 +541,7 @@ class ModelManagerDialog(QDialog):
                 self.progress.finish()
         if task is self.refresh_task:
             self.refresh_task = None
-        if isinstance(task, ModelTask):
+        if isinstance(task, Job):
             task.deleteLater()
         self._update_buttons()
         if self._closing and self.job is None and self.refresh_task is None:
