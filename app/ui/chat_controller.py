@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from app.core.chat import ConversationService, Turn, TurnResult
+from app.core.chat import ConversationService, Turn, TurnEvent, TurnResult
 from app.core.errors import EnclaveError
 from app.core.types import GenerationStats, ModelInfo, Thought
 from app.ui.chat_jobs import turn_job
@@ -26,6 +26,8 @@ class ChatController(QObject):
     replyUpdated = Signal(int, str)  # message id, the full text so far
     replyFinished = Signal(int, str, object)  # message id, status, GenerationStats or None
     replyFailed = Signal(int, str)  # message id, a message for the user
+    replyWaiting = Signal(int, str, str)  # message id, "loading" | "reading" | "thinking", detail
+    thoughtUpdated = Signal(int, str)  # message id, the model's reasoning so far
     refused = Signal(str)  # a turn could not start (a locked setting, a deleted conversation)
     busyChanged = Signal(bool)
 
@@ -42,6 +44,7 @@ class ChatController(QObject):
         self._reply_conversation: int | None = None
         self._starting = False
         self._text: list[str] = []
+        self._thought: list[str] = []
 
     # -- state ----------------------------------------------------------------------------
     @property
@@ -135,6 +138,7 @@ class ChatController(QObject):
         self._message_id = turn.reply_id
         self._reply_conversation = turn.conversation_id
         self._text = []
+        self._thought = []
         self._job = self.worker.submit(turn_job(self.service, turn), kind="chat")
         self._job.progress.connect(self._on_piece)
         self._job.succeeded.connect(self._on_succeeded)
@@ -147,7 +151,14 @@ class ChatController(QObject):
             return
         if isinstance(piece, ModelInfo):
             self.worker.note_loaded(piece)
-        elif isinstance(piece, str) and not isinstance(piece, Thought):
+        elif isinstance(piece, TurnEvent):
+            if piece.state == "loading":
+                self.worker.modelLoading.emit()
+            self.replyWaiting.emit(self._message_id, piece.state, piece.detail)
+        elif isinstance(piece, Thought):
+            self._thought.append(piece)
+            self.thoughtUpdated.emit(self._message_id, "".join(self._thought))
+        elif isinstance(piece, str):
             self._text.append(piece)
             self.replyUpdated.emit(self._message_id, "".join(self._text))
 

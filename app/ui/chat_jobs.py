@@ -3,7 +3,8 @@
 `ConversationService.run` chooses and loads the model, streams the reply into the store (flushed
 at least once a second) and finishes it with its status. Text pieces reach `progress()` at most
 every `batch_s` seconds (the first one at once), so a fast model cannot flood the GUI thread with
-one signal per token; anything else (the loaded ModelInfo) is passed on at once.
+one signal per token (reasoning pieces are batched the same way, as `Thought`); anything else
+(what the reply waits for, the loaded ModelInfo) is passed on at once.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from app.core.chat import ConversationService, Turn, TurnFailed, TurnResult
+from app.core.chat import ConversationService, Turn, TurnResult
 from app.core.errors import Cancelled
 from app.core.types import Thought
 
@@ -24,29 +25,34 @@ BATCH_S = 0.03
 def turn_job(service: ConversationService, turn: Turn, batch_s: float = BATCH_S):
     def run(ctx: JobContext) -> TurnResult:
         progress = ctx.progress
-        pending: list[str] = []
+        answer: list[str] = []
+        thought: list[str] = []
         last_flush = float("-inf")
+
+        def flush() -> None:
+            if thought:
+                progress(Thought("".join(thought)))
+                thought.clear()
+            if answer:
+                progress("".join(answer))
+                answer.clear()
 
         def on_piece(piece: object) -> None:
             nonlocal last_flush
-            if not isinstance(piece, str) or isinstance(piece, Thought):
-                progress(piece)
+            if not isinstance(piece, str):
+                flush()
+                progress(piece)  # what the reply waits for, the loaded model: at once
                 return
-            pending.append(piece)
+            (thought if isinstance(piece, Thought) else answer).append(piece)
             now = time.monotonic()
             if now - last_flush >= batch_s:
-                progress("".join(pending))
-                pending.clear()
+                flush()
                 last_flush = now
 
         try:
             result = service.run(turn, ctx.backend, ctx.cancel, on_piece)
-        except TurnFailed:
-            if pending:
-                progress("".join(pending))
-            raise
-        if pending:
-            progress("".join(pending))
+        finally:
+            flush()
         if result.status == "cancelled":
             raise Cancelled(result)
         return result

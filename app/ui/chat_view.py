@@ -185,6 +185,16 @@ class ChatView(QScrollArea):
         if w is not None:
             w.set_streaming_text(text)
 
+    def show_waiting(self, message_id: int, state: str, detail: str) -> None:
+        w = self.widget_for(message_id)
+        if w is not None:
+            w.set_waiting(state, detail)
+
+    def update_thought(self, message_id: int, text: str) -> None:
+        w = self.widget_for(message_id)
+        if w is not None:
+            w.set_thought(text, streaming=True)
+
     def show_error(self, message_id: int, error: str) -> None:
         w = self.widget_for(message_id)
         if w is not None:

@@ -69,11 +69,39 @@ class MessageWidget(QFrame):
             self.body = None
         else:
             outer.addWidget(self.role_label)
+            self._build_thought(outer)
+            self.wait_label = QLabel(objectName="StatusNote")  # "Loading model…", "Thinking…"
+            self.wait_label.setVisible(False)
+            outer.addWidget(self.wait_label)
             self.body = MessageBody(renderer, self)
             outer.addWidget(self.body)
         self.editor = None
         outer.addWidget(self.status_label)
         outer.addLayout(self._actions_row())
+
+    def _build_thought(self, outer: QVBoxLayout) -> None:
+        """The model's reasoning: a collapsed "Thought for N s" section above the answer."""
+        self.thought_button = QToolButton(self, objectName="ThoughtToggle")
+        self.thought_button.setCheckable(True)
+        self.thought_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.thought_button.setArrowType(Qt.ArrowType.RightArrow)
+        self.thought_button.setAutoRaise(True)
+        self.thought_label = QLabel(objectName="ThoughtText")
+        self.thought_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.thought_label.setWordWrap(True)
+        self.thought_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.thought_button.toggled.connect(self._show_thought)
+        self.thought_button.setVisible(False)
+        self.thought_label.setVisible(False)
+        self._thought_streaming = False
+        outer.addWidget(self.thought_button, 0, Qt.AlignmentFlag.AlignLeft)
+        outer.addWidget(self.thought_label)
+
+    def _show_thought(self, shown: bool) -> None:
+        self.thought_button.setArrowType(
+            Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow
+        )
+        self.thought_label.setVisible(shown)
 
     def _actions_row(self) -> QHBoxLayout:
         row = QHBoxLayout()
@@ -123,9 +151,14 @@ class MessageWidget(QFrame):
         self.record = record
         if not self.is_user:  # which model wrote it, and why it failed, also after a restart
             self.role_label.setText(record.model_name or self.tr("Enclave"))
-            stored_error = (record.stats or {}).get("error")
+            stats = record.stats or {}
+            stored_error = stats.get("error")
             if isinstance(stored_error, str) and not self._error:
                 self._error = stored_error
+            if record.status != "streaming":
+                self.set_waiting("", "")
+                reasoning = stats.get("reasoning")
+                self.set_thought(reasoning if isinstance(reasoning, str) else "")
         if self.is_user:
             self.text_label.setText(record.content)
         elif record.status == "streaming" and len(self.body.text) > len(record.content):
@@ -136,7 +169,45 @@ class MessageWidget(QFrame):
 
     def set_streaming_text(self, text: str) -> None:
         if self.body is not None:
+            self.set_waiting("", "")
+            self._thought_streaming = False
+            self._update_thought_title()
             self.body.set_markdown(text, streaming=True)
+
+    def set_waiting(self, state: str, detail: str) -> None:
+        """What the reply waits for before its first word; "" hides it."""
+        if self.is_user:
+            return
+        texts = {
+            "loading": self.tr("Loading model {name}…").format(name=detail),
+            "reading": self.tr("Reading the document…"),
+            "thinking": self.tr("Thinking…"),
+        }
+        text = texts.get(state, "")
+        self.wait_label.setText(text)
+        self.wait_label.setVisible(bool(text))
+
+    def set_thought(self, text: str, streaming: bool = False) -> None:
+        if self.is_user:
+            return
+        self._thought_streaming = streaming
+        if streaming:
+            self.set_waiting("", "")
+        self.thought_label.setText(text)
+        self.thought_button.setVisible(bool(text))
+        self._update_thought_title()
+
+    def _update_thought_title(self) -> None:
+        if self.is_user:
+            return
+        if self._thought_streaming:
+            self.thought_button.setText(self.tr("Thinking…"))
+            return
+        seconds = (self.record.stats or {}).get("reasoning_s")
+        if isinstance(seconds, int | float):
+            self.thought_button.setText(self.tr("Thought for {n} s").format(n=round(seconds)))
+        else:
+            self.thought_button.setText(self.tr("Thought"))
 
     def set_error(self, message: str) -> None:
         self._error = message
@@ -262,6 +333,9 @@ class MessageWidget(QFrame):
         self.next_button.setAccessibleName(self.tr("Next version"))
         role = self.tr("Your message") if self.is_user else self.tr("Answer")
         self.setAccessibleName(role)
+        if not self.is_user:
+            self.thought_button.setToolTip(self.tr("Show or hide the model's reasoning"))
+            self._update_thought_title()
         self._update_status()
 
     def changeEvent(self, event: QEvent) -> None:

@@ -106,7 +106,7 @@ def test_a_conversation_reopened_in_the_window_answers_with_its_own_model(
     send(qtbot, window, "Hello", timeout=SLOW_MS)
     first = window.controller.conversation_id
     assert window.store.active_path(first)[-1].model_sha256 == sha_b
-    assert window.model_label.text() == "Model: Model B"
+    assert window.model_picker.currentText() == "Model B"  # a model used from its file
 
     window.new_chat()
     window.controller.choose_model(str(model_path))

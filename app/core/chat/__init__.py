@@ -7,7 +7,7 @@ thin adapters over `ConversationService`; every model load goes through `ModelLo
 from app.core.chat.gate import PolicyGate
 from app.core.chat.loader import ModelLoader
 from app.core.chat.model_choice import ModelChoice
-from app.core.chat.service import ConversationService, Turn, TurnFailed, TurnResult
+from app.core.chat.service import ConversationService, Turn, TurnEvent, TurnFailed, TurnResult
 
 __all__ = [
     "ConversationService",
@@ -15,6 +15,7 @@ __all__ = [
     "ModelLoader",
     "PolicyGate",
     "Turn",
+    "TurnEvent",
     "TurnFailed",
     "TurnResult",
 ]

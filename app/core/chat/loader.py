@@ -8,7 +8,7 @@ exactly that is loaded already, so a follow-up turn keeps the model and its KV c
 from __future__ import annotations
 
 import weakref
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from app.core.backend import Backend
 from app.core.chat.gate import PolicyGate
@@ -55,14 +55,21 @@ class ModelLoader:
         return self.gate.load_options(own, overrides or {})
 
     def load(
-        self, backend: Backend, choice: ModelChoice, overrides: Mapping[str, object] | None = None
+        self,
+        backend: Backend,
+        choice: ModelChoice,
+        overrides: Mapping[str, object] | None = None,
+        on_loading: Callable[[str], None] | None = None,
     ) -> ModelInfo:
-        """Load `choice` with its effective options unless exactly that is loaded already."""
+        """Load `choice` with its effective options unless exactly that is loaded already
+        (`on_loading(name)` is told before a real load)."""
         options = self.options(choice, overrides)
         key = (str(choice.path), choice.sha256, options)
         info = backend.info
         if info is not None and _loaded.get(backend) == (key, id(info)):
             return info
+        if on_loading is not None:
+            on_loading(choice.name)
         backend.unload()
         info = backend.load(choice.path, options)
         _loaded[backend] = (key, id(info))

@@ -56,6 +56,15 @@ class Turn:
 
 
 @dataclass(frozen=True)
+class TurnEvent:
+    """What a reply is waiting for, before its first piece: "loading" (the model, named in
+    `detail`), "reading" (the conversation's documents) or "thinking" (the prompt)."""
+
+    state: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
 class TurnResult:
     turn: Turn
     status: str  # complete | cancelled | partial | failed
@@ -227,10 +236,10 @@ class ConversationService:
     ) -> TurnResult:
         """Load the turn's model if needed, stream the reply into the store, finish it.
 
-        `on_piece` gets each text piece (`Thought` for reasoning) and, before them, the loaded
-        model's ModelInfo. Raises TurnFailed (with the stored result) when the reply failed;
-        Stop and Ctrl-C end it as `cancelled` (KeyboardInterrupt is re-raised after the reply is
-        saved).
+        `on_piece` gets each text piece (`Thought` for reasoning) and, before them, what the
+        reply waits for (`TurnEvent`) and the loaded model's ModelInfo. Raises TurnFailed (with
+        the stored result) when the reply failed; Stop and Ctrl-C end it as `cancelled`
+        (KeyboardInterrupt is re-raised after the reply is saved).
         """
         cancel = cancel or CancelToken()
         writer = self.store.stream_writer(turn.reply_id)
@@ -245,14 +254,19 @@ class ConversationService:
             if on_piece is not None:
                 on_piece(text)
 
-        try:
-            info = self.load_for(turn, backend)
+        def tell(event: object) -> None:
             if on_piece is not None:
-                on_piece(info)  # the front end shows which model answers
+                on_piece(event)
+
+        try:
+            info = self.load_for(turn, backend, lambda name: tell(TurnEvent("loading", name)))
+            tell(info)  # the front end shows which model answers
             self.store.update_message(turn.reply_id, model_name=info.name, model_sha256=info.sha256)
             if self.store.documents(turn.conversation_id):
+                tell(TurnEvent("reading"))
                 stats, final_text = self._answer_from_documents(turn, backend, cancel, piece)
             else:
+                tell(TurnEvent("thinking"))
                 splitter = ReasoningSplitter(_opens_thought(backend, turn.history))
                 stream = backend.generate(list(turn.history), turn.params, cancel)
                 for text in stream:
@@ -281,10 +295,13 @@ class ConversationService:
             record = self.store.update_message(turn.reply_id, content=final_text)
         return TurnResult(turn, status, record.content, record, info, stats)
 
-    def load_for(self, turn: Turn, backend: Backend) -> ModelInfo:
-        """The turn's model, loaded on `backend` (kept when it is already the one loaded)."""
+    def load_for(
+        self, turn: Turn, backend: Backend, on_loading: Callable[[str], None] | None = None
+    ) -> ModelInfo:
+        """The turn's model, loaded on `backend` (kept when it is already the one loaded);
+        `on_loading(name)` is told when it has to be loaded first."""
         choice = turn.choice or self.loader.choose(turn.model_spec, turn.conversation_model)
-        info = self.loader.load(backend, choice, turn.load_overrides)
+        info = self.loader.load(backend, choice, turn.load_overrides, on_loading)
         conversation = self.store.get_conversation(turn.conversation_id)
         if (conversation.model, conversation.model_sha256) != (choice.spec, info.sha256):
             self.store.set_conversation_model(
