@@ -8,6 +8,7 @@ installs and admins use. Directories are created private (0700), files by their 
 from __future__ import annotations
 
 import os
+import secrets
 import stat
 import sys
 from dataclasses import dataclass
@@ -62,7 +63,8 @@ def make_private_dir(directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR_MODE)
         if stat.S_IMODE(directory.stat().st_mode) != PRIVATE_DIR_MODE:
             directory.chmod(PRIVATE_DIR_MODE)
-        probe = directory / ".write-test"
+        # A name of its own: two processes starting at once must not remove each other's probe.
+        probe = directory / f".write-test-{os.getpid()}-{secrets.token_hex(4)}"
         probe.touch()
         probe.unlink()
     except OSError as exc:
