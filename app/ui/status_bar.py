@@ -47,7 +47,14 @@ class StatusBar(QStatusBar):
         elif self._state == "failed":
             self.model_label.setText(self.tr("Model not loaded: {error}").format(error=self._error))
         elif self._info is not None:
-            self.model_label.setText(self.tr("Model: {name}").format(name=self._info.name))
+            server = self._info.metadata.get("server")
+            if server:  # say plainly that text leaves this computer
+                self.model_label.setText(
+                    self.tr("Model: {name} on company server {server} (your text is sent there)")
+                    .format(name=self._info.name, server=server)
+                )  # fmt: skip
+            else:
+                self.model_label.setText(self.tr("Model: {name}").format(name=self._info.name))
             self.model_label.setToolTip(self._info.path)
         stats, info = self._stats, self._info
         n_ctx = info.n_ctx if info else 0

@@ -15,6 +15,7 @@ from app.core.chat.gate import PolicyGate
 from app.core.chat.model_choice import ModelChoice, choose_model, conversation_model_gone
 from app.core.config.runtime import Runtime
 from app.core.errors import ModelError, PolicyRefused
+from app.core.models.registry import ModelSettings
 from app.core.models.resolve import settings_for
 from app.core.types import LoadOptions, ModelInfo
 
@@ -30,6 +31,21 @@ class ModelLoader:
         self.runtime = runtime
         self.audit = runtime.audit
         self.gate = PolicyGate(runtime.policy, runtime.settings, self.audit)
+        self._remote: dict[str, Backend] = {}  # a company server's backend, by server name
+
+    def backend_for(self, choice: ModelChoice, local: Backend) -> Backend:
+        """The backend that runs `choice`: the local engine, or its company server's."""
+        if choice.server is None:
+            return local
+        backend = self._remote.get(choice.server)
+        if backend is None:
+            from app.core.backends.remote import RemoteBackend  # httpx only when used
+            from app.core.backends.servers import server_for, user_servers_path
+
+            user_file = user_servers_path(self.runtime.paths.data_dir)
+            server = server_for(self.runtime.policy, choice.server, user_file)
+            backend = self._remote[choice.server] = RemoteBackend(server)
+        return backend
 
     def choose(self, spec: str | None = None, conversation_model: str | None = None) -> ModelChoice:
         """The model for `spec` (None: the user's or the policy's default), allowlist checked.
@@ -51,7 +67,11 @@ class ModelLoader:
             raise
 
     def options(self, choice: ModelChoice, overrides: Mapping[str, object] | None = None):
-        own = settings_for(choice.path, self.runtime.paths, self.runtime.policy)
+        own = (
+            settings_for(choice.path, self.runtime.paths, self.runtime.policy)
+            if choice.path is not None
+            else ModelSettings()
+        )
         return self.gate.load_options(own, overrides or {})
 
     def load(
@@ -62,18 +82,19 @@ class ModelLoader:
         on_loading: Callable[[str], None] | None = None,
     ) -> ModelInfo:
         """Load `choice` with its effective options unless exactly that is loaded already
-        (`on_loading(name)` is told before a real load)."""
+        (`on_loading(name)` is told before a real load). A company server's model loads on
+        that server's backend (see `backend_for`), `backend` being the local one."""
+        backend = self.backend_for(choice, backend)
         options = self.options(choice, overrides)
-        key = (str(choice.path), choice.sha256, options)
+        key = (str(choice.path or choice.spec), choice.sha256, options)
         info = backend.info
         if info is not None and _loaded.get(backend) == (key, id(info)):
             return info
         if on_loading is not None:
             on_loading(choice.name)
         backend.unload()
-        info = backend.load(choice.path, options)
+        info = backend.load(choice.path or choice.spec, options)
         _loaded[backend] = (key, id(info))
-        self.audit.record(
-            "model_loaded", name=info.name, sha256=info.sha256, source=str(choice.path)
-        )
+        source = str(choice.path or choice.spec)
+        self.audit.record("model_loaded", name=info.name, sha256=info.sha256, source=source)
         return info

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from app.core.backends.servers import parse_model_ref, server_for, user_servers_path
 from app.core.config.paths import Paths
 from app.core.config.policy import Policy
 from app.core.default_model import DEFAULT_MODEL_NAME, DEFAULT_MODEL_SHA256
@@ -21,16 +22,28 @@ from app.core.models.resolve import check_allowed, resolve
 
 @dataclass(frozen=True)
 class ModelChoice:
-    """A model file ready to load: what to remember in the conversation, and what it is."""
+    """A model ready to load: what to remember in the conversation, and what it is."""
 
-    spec: str  # stable way to find it again: an installed id, "sha256:HEX" or a path
-    path: Path
+    spec: str  # stable way to find it again: an installed id, "sha256:HEX", a path, SERVER/ID
+    path: Path | None  # None for a company server's model
     name: str
-    sha256: str
+    sha256: str  # "" when a company server gives no digest
+    server: str | None = None  # the company server that runs it, by its policy name
 
 
 def choose_model(spec: str | None, paths: Paths, policy: Policy) -> ModelChoice:
-    """Resolve `spec` ("" = the user's or the policy's default) and check the allowlist."""
+    """Resolve `spec` ("" = the user's or the policy's default) and check the allowlist, or
+    for `SERVER/MODEL_ID` the policy's servers and their models."""
+    chosen = (spec or "").strip() or (policy.models.default or "").strip()
+    ref = parse_model_ref(chosen) if chosen else None
+    if ref is not None:
+        server = server_for(policy, ref.server, user_servers_path(paths.data_dir))
+        if not server.model_allowed(ref.model_id):
+            raise PolicyRefused(
+                f"The administrator's policy allows only {', '.join(server.models)} on the "
+                f"company server {server.name}, not {ref.model_id}."
+            )
+        return ModelChoice(str(ref), None, ref.model_id, "", ref.server)
     resolved = resolve(spec, paths, policy)
     try:
         sha256 = cached_sha256(resolved.path)

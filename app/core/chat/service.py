@@ -259,7 +259,13 @@ class ConversationService:
                 on_piece(event)
 
         try:
-            info = self.load_for(turn, backend, lambda name: tell(TurnEvent("loading", name)))
+            choice = turn.choice or self.loader.choose(turn.model_spec, turn.conversation_model)
+            info = self.load_for(
+                turn, choice, backend, lambda name: tell(TurnEvent("loading", name))
+            )
+            backend = self.loader.backend_for(choice, backend)
+            if choice.server is not None:  # text leaves this computer: on the record
+                self.loader.audit.record("server_used", server=choice.server, model=choice.name)
             tell(info)  # the front end shows which model answers
             self.store.update_message(turn.reply_id, model_name=info.name, model_sha256=info.sha256)
             if self.store.documents(turn.conversation_id):
@@ -296,11 +302,14 @@ class ConversationService:
         return TurnResult(turn, status, record.content, record, info, stats)
 
     def load_for(
-        self, turn: Turn, backend: Backend, on_loading: Callable[[str], None] | None = None
+        self,
+        turn: Turn,
+        choice: ModelChoice,
+        backend: Backend,
+        on_loading: Callable[[str], None] | None = None,
     ) -> ModelInfo:
-        """The turn's model, loaded on `backend` (kept when it is already the one loaded);
-        `on_loading(name)` is told when it has to be loaded first."""
-        choice = turn.choice or self.loader.choose(turn.model_spec, turn.conversation_model)
+        """The turn's model, loaded (kept when it is already the one loaded) and remembered by
+        the conversation; `on_loading(name)` is told when it has to be loaded first."""
         info = self.loader.load(backend, choice, turn.load_overrides, on_loading)
         conversation = self.store.get_conversation(turn.conversation_id)
         if (conversation.model, conversation.model_sha256) != (choice.spec, info.sha256):
