@@ -1,31 +1,80 @@
 """Where the user types: Enter sends, Shift+Enter adds a line, Esc stops, Up edits the last.
 
 The box grows with its text up to a limit. While a reply streams, the Send button becomes
-Stop.
+Stop. The paperclip chooses documents, and a paste of nothing but local file paths (or
+file:// URLs) attaches those files instead of typing them: both go out as `filesAttached`, which
+the window hands to the same place a drop of files goes.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, Qt, Signal
-from PySide6.QtGui import QKeyEvent
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, QMimeData, QSize, Qt, QUrl, Signal
+from PySide6.QtGui import QDragEnterEvent, QIcon, QKeyEvent
 from PySide6.QtWidgets import (
+    QFileDialog,
     QFrame,
     QHBoxLayout,
     QLabel,
     QPlainTextEdit,
     QPushButton,
     QSizePolicy,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
+from app.core.config.paths import resources_dir
+from app.core.documents.extract import SUPPORTED_SUFFIXES
+
 MAX_LINES = 10
+
+
+def local_files(mime: QMimeData) -> list[Path]:
+    """The existing local files `mime` holds, when it holds nothing else (else [])."""
+    if mime.hasUrls():
+        candidates = [url.toLocalFile() if url.isLocalFile() else "" for url in mime.urls()]
+    elif mime.hasText():
+        candidates = [_as_path(line) for line in mime.text().splitlines() if line.strip()]
+    else:
+        return []
+    if not candidates or not all(
+        c and Path(c).is_absolute() and Path(c).is_file() for c in candidates
+    ):
+        return []
+    return [Path(c) for c in candidates]
+
+
+def _as_path(line: str) -> str:
+    text = line.strip().strip("'\"")
+    if text.startswith("file:"):
+        url = QUrl(text)
+        return url.toLocalFile() if url.isLocalFile() else ""
+    return str(Path(text).expanduser()) if text.startswith(("/", "~")) or Path(text).drive else ""
 
 
 class ComposerEdit(QPlainTextEdit):
     submitted = Signal()
     stopRequested = Signal()
     editLastRequested = Signal()
+    filesPasted = Signal(list)  # list[Path]
+
+    def canInsertFromMimeData(self, source: QMimeData) -> bool:
+        return bool(local_files(source)) or super().canInsertFromMimeData(source)
+
+    def insertFromMimeData(self, source: QMimeData) -> None:
+        paths = local_files(source)
+        if paths:
+            self.filesPasted.emit(paths)
+        else:
+            super().insertFromMimeData(source)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if local_files(event.mimeData()):
+            event.ignore()  # files dragged here go to the window, like anywhere else on it
+            return
+        super().dragEnterEvent(event)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         key, mods = event.key(), event.modifiers()
@@ -47,10 +96,12 @@ class Composer(QWidget):
     sendRequested = Signal(str)
     stopRequested = Signal()
     editLastRequested = Signal()
+    filesAttached = Signal(list)  # list[Path]: chosen with the paperclip or pasted
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._busy = False
+        self.server: str | None = None  # the company server the model in use runs on
         self._ready = True
         outer = QVBoxLayout(self)
         outer.setContentsMargins(24, 6, 24, 10)
@@ -65,10 +116,18 @@ class Composer(QWidget):
         self.edit.submitted.connect(self.submit)
         self.edit.stopRequested.connect(self.stopRequested)
         self.edit.editLastRequested.connect(self.editLastRequested)
+        self.edit.filesPasted.connect(self.filesAttached)
         self.edit.installEventFilter(self)
+        self.attach_button = QToolButton(self.frame, objectName="AttachButton")
+        self.attach_button.setIcon(QIcon(str(resources_dir() / "icons" / "paperclip.svg")))
+        self.attach_button.setIconSize(QSize(18, 18))
+        self.attach_button.setAutoRaise(True)
+        self.attach_button.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.attach_button.clicked.connect(self.choose_files)
         self.send_button = QPushButton(self.frame, objectName="SendButton")
         self.send_button.setCursor(Qt.CursorShape.PointingHandCursor)
         self.send_button.clicked.connect(self._on_button)
+        row.addWidget(self.attach_button, 0, Qt.AlignmentFlag.AlignBottom)
         row.addWidget(self.edit, 1)
         row.addWidget(self.send_button, 0, Qt.AlignmentFlag.AlignBottom)
         self.hint = QLabel(self, objectName="ComposerHint")
@@ -101,6 +160,23 @@ class Composer(QWidget):
         if text and not self._busy:
             self.edit.clear()
             self.sendRequested.emit(text)
+
+    def choose_files(self) -> None:
+        """The paperclip: pick documents to summarise or ask about."""
+        files = self.ask_files()
+        if files:
+            self.filesAttached.emit(files)
+
+    def ask_files(self) -> list[Path]:
+        """The documents the user picks in a file dialog (replaceable in tests)."""
+        patterns = " ".join(f"*{suffix}" for suffix in sorted(SUPPORTED_SUFFIXES))
+        files, _ = QFileDialog.getOpenFileNames(
+            self,
+            self.tr("Attach documents"),
+            str(Path.home()),
+            self.tr("Documents ({patterns});;All files (*)").format(patterns=patterns),
+        )
+        return [Path(f) for f in files]
 
     def _on_button(self) -> None:
         if self._busy:
@@ -146,12 +222,27 @@ class Composer(QWidget):
             self.send_button.setToolTip(self.tr("Send (Enter)"))
             self.send_button.setEnabled(bool(self.text().strip()))
         self.send_button.setAccessibleName(self.send_button.text())
-        self.hint.setText(
-            self.tr(
-                "Enclave runs on this computer. Nothing you type leaves it. "
-                "Answers can be wrong: check what matters."
+        self.attach_button.setToolTip(self.tr("Attach documents to summarise or ask about"))
+        self.attach_button.setAccessibleName(self.tr("Attach documents"))
+        if self.server:
+            self.hint.setText(
+                self.tr(
+                    "This model runs on your company's server {server}: what you type is sent "
+                    "there. Answers can be wrong: check what matters."
+                ).format(server=self.server)
             )
-        )
+        else:
+            self.hint.setText(
+                self.tr(
+                    "Enclave runs on this computer. Nothing you type leaves it. "
+                    "Answers can be wrong: check what matters."
+                )
+            )
+
+    def set_server(self, server: str | None) -> None:
+        """The model in use runs on this company server (None: on this computer)."""
+        self.server = server
+        self.retranslate()
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.LanguageChange:
