@@ -71,9 +71,12 @@ def _iso(value: datetime) -> str:
 
 
 def conversation_to_dict(
-    conversation: ConversationRecord, messages: Sequence[MessageRecord]
+    conversation: ConversationRecord,
+    messages: Sequence[MessageRecord],
+    include_reasoning: bool = False,
 ) -> dict[str, Any]:
-    """The export document; parents outside `messages` fall back to the previous message."""
+    """The export document; parents outside `messages` fall back to the previous message. A
+    model's reasoning (stats `reasoning`) is left out unless asked for."""
     ids = {m.id for m in messages}
     items = []
     previous: int | None = None
@@ -93,7 +96,7 @@ def conversation_to_dict(
                 "generated_tokens": m.generated_tokens,
                 "time_to_first_token_s": m.time_to_first_token_s,
                 "tokens_per_s": m.tokens_per_s,
-                "stats": m.stats,
+                "stats": m.stats if include_reasoning else _without_reasoning(m.stats),
                 "created_at": _iso(m.created_at),
                 "updated_at": _iso(m.updated_at),
             }
@@ -122,10 +125,19 @@ def conversation_to_dict(
     }
 
 
-def to_json(conversation: ConversationRecord, messages: Sequence[MessageRecord]) -> str:
-    return json.dumps(
-        conversation_to_dict(conversation, messages), ensure_ascii=False, indent=2, allow_nan=False
-    )
+def to_json(
+    conversation: ConversationRecord,
+    messages: Sequence[MessageRecord],
+    include_reasoning: bool = False,
+) -> str:
+    document = conversation_to_dict(conversation, messages, include_reasoning)
+    return json.dumps(document, ensure_ascii=False, indent=2, allow_nan=False)
+
+
+def _without_reasoning(stats: dict[str, Any] | None) -> dict[str, Any] | None:
+    if not stats or "reasoning" not in stats:
+        return stats
+    return {k: v for k, v in stats.items() if k not in ("reasoning", "reasoning_s")}
 
 
 # -- reading ------------------------------------------------------------------------------

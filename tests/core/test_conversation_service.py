@@ -82,3 +82,18 @@ def test_reasoning_is_stored_apart_never_fed_back_nor_searched(
     assert "zeppelin fact" not in " ".join(m.content for m in turn.history)
     assert service.store.search("fact") == []
     assert service.store.search("float")
+
+
+def test_exports_leave_the_reasoning_out_unless_asked(service: ConversationService) -> None:
+    from app.core.export import export_conversation
+    from app.core.export_json import conversation_to_dict
+
+    engine = FakeEngine(["<think>secret plan about walruses</think>The answer."])
+    result = service.run(service.prepare("Question"), engine)
+    conv_id = result.turn.conversation_id
+    for fmt in ("md", "html", "json"):
+        assert "walruses" not in export_conversation(service.store, conv_id, fmt), fmt
+    conversation = service.store.get_conversation(conv_id)
+    messages = service.store.all_messages(conv_id)
+    asked = conversation_to_dict(conversation, messages, include_reasoning=True)
+    assert asked["messages"][-1]["stats"]["reasoning"] == "secret plan about walruses"
