@@ -38,6 +38,7 @@ BENCHMARKS: dict[str, tuple[list[str], list[str]]] = {
     "bench_store": (["--runs", "15"], ["--runs", "3"]),
     "bench_summarize": ([], ["--pages", "2"]),
     "bench_remote": (["--runs", "7"], ["--runs", "1", "--tokens", "16"]),
+    "bench_serve": (["--runs", "5"], ["--runs", "1", "--tokens", "16"]),
 }
 
 
@@ -208,6 +209,15 @@ def rows_for(results: dict[str, dict[str, Any] | None]) -> list[Row]:
             Row("Company server: first-token overhead", remote["ttft_overhead_ms"], "ms",
                 remote["overhead_target_ms"], note="remote backend minus openai client"),
         ]  # fmt: skip
+    serve = results.get("bench_serve")
+    if serve:
+        rows.append(Row(
+            "Local API: `enclave serve` ÷ in-process engine (tokens/s)", serve["ratio"], "",
+            serve["target"], "higher",
+            f"{serve['api_tokens_per_s']:.1f} vs {serve['engine_tokens_per_s']:.1f} tokens/s, "
+            f"first piece {serve['api_ttft_ms']:.0f} vs {serve['engine_ttft_ms']:.0f} ms, "
+            f"same reply: {serve['same_text']}",
+        ))  # fmt: skip
     return rows
 
 
