@@ -13,7 +13,9 @@ import threading
 from pathlib import Path
 
 PRIVATE = 0o600  # settings, registries, sidecars: the user's own
-SHARED = 0o644  # files the user exports to share (the umask still applies)
+# Exports and summaries carry conversations and documents: owner-only as well; the user shares
+# a copy on purpose. (The name stays for the callers that ask for an export's mode.)
+SHARED = PRIVATE
 
 
 def write_text_atomic(path: Path, text: str, *, mode: int = PRIVATE) -> None:

@@ -25,10 +25,10 @@ def test_replaces_content_privately_by_default(folder: Path) -> None:
     assert [p.name for p in folder.iterdir()] == ["settings.json"]
 
 
-def test_shared_mode_for_exports(tmp_path: Path) -> None:
+def test_exports_are_private_too(tmp_path: Path) -> None:
     target = tmp_path / "chat.md"
     write_text_atomic(target, "# hi", mode=SHARED)
-    assert stat.S_IMODE(target.stat().st_mode) & 0o077 != 0o077  # umask applies, not 0600
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600  # a conversation: the owner's only
 
 
 def test_failure_keeps_the_old_file_and_leaves_no_temporary(

@@ -74,6 +74,18 @@ def make_private_dir(directory: Path) -> None:
         ) from exc
 
 
+def make_private_file(path: Path) -> Path:
+    """Create `path` empty if missing, owner-only (0600), and tighten an older, looser one.
+
+    For files that are opened by name later (the log, through `logging`): created here first,
+    the umask (often 022) never makes them readable by others.
+    """
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, PRIVATE_FILE_MODE))
+    if stat.S_IMODE(path.stat().st_mode) != PRIVATE_FILE_MODE:
+        path.chmod(PRIVATE_FILE_MODE)
+    return path
+
+
 def default_data_dir() -> Path:
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False, roaming=True))
 
