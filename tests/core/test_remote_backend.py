@@ -62,7 +62,9 @@ def test_stop_closes_the_stream_at_once(backend: RemoteBackend) -> None:
     assert stream.stats.stop_reason == "cancelled"
     assert len(received) < 50
     # The server is free again for the next request.
-    assert backend.generate(HELLO, GenerationParams(max_tokens=2)).text() is not None
+    after = backend.generate(HELLO, GenerationParams(max_tokens=2, ignore_eos=True))
+    after.text()
+    assert after.stats.stop_reason == "length" and after.stats.generated_tokens == 2
 
 
 def test_a_bad_token_is_refused_with_a_clear_message(openai_server: OpenAIServer) -> None:

@@ -47,3 +47,26 @@ def test_generating_before_loading_is_a_clear_error(server: ModelServer) -> None
 
     with pytest.raises(RemoteError, match="No model of the company server gpu is loaded"):
         backend_for(server.url("/v1")).generate([ChatMessage("user", "x")], GenerationParams())
+
+
+def test_stop_ends_a_silent_stream_at_once() -> None:
+    """Stop while the server sends nothing (a long prompt): the socket is shut, not waited on."""
+    import threading
+    import time
+
+    from app.core.types import CancelToken, ChatMessage, GenerationParams, LoadOptions
+    from tests.helpers.openai_server import StallingServer
+
+    with StallingServer() as silent:
+        remote = backend_for(silent.url)
+        remote.load("gpu/slow", LoadOptions(context_size=1024))
+        cancel = CancelToken()
+        stream = remote.generate([ChatMessage("user", "x")], GenerationParams(), cancel)
+        assert next(stream) == "Hi"
+        timer = threading.Timer(0.3, cancel.cancel)
+        timer.start()
+        started = time.monotonic()
+        assert list(stream) == []  # blocked on the silent socket until Stop
+        assert time.monotonic() - started < 1.5  # far below the 5 s read timeout
+        assert stream.stats.stop_reason == "cancelled"
+        assert silent.closed.wait(5)  # the server saw the connection close

@@ -174,3 +174,65 @@ def company_policy(
     path = openai_server.policy(tmp_path / "policy.toml")
     monkeypatch.setenv("ENCLAVE_POLICY", str(path))
     return path
+
+
+class StallingServer:
+    """A real HTTP server on 127.0.0.1 that lists one model, then answers a chat completion with
+    one piece and goes silent (a server busy on a long prompt): for Stop while nothing comes."""
+
+    def __init__(self) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.closed = threading.Event()  # set when the client hung up on the silent stream
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+            def _send(self, body: bytes, kind: str) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", kind)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_GET(self) -> None:
+                self._send(b'{"object":"list","data":[{"id":"slow"}]}', "application/json")
+
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                if not self.path.endswith("/chat/completions"):
+                    self.send_error(404)
+                    return
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.end_headers()
+                self.wfile.write(b'data: {"choices":[{"delta":{"content":"Hi"}}]}\n\n')
+                self.wfile.flush()
+                self.connection.settimeout(60)
+                try:
+                    while self.connection.recv(1):  # b"" once the client closes
+                        pass
+                except OSError:
+                    pass
+                outer.closed.set()
+
+        outer = self
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._httpd.server_address[1]}/v1"
+
+    def __enter__(self) -> StallingServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
