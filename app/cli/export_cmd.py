@@ -38,7 +38,7 @@ def run(args: argparse.Namespace, runtime: Runtime) -> int:
         from app.ui.export_pdf import html_to_pdf
 
         html_to_pdf(export.to_html(conversation, messages), Path(args.output))
-        _audit(runtime, args, conversation.id)
+        _audit(store, args, conversation.id)
         return 0
     render = {"md": export.to_markdown, "html": export.to_html, "json": export.to_json}
     text = render[args.format](conversation, messages)
@@ -50,15 +50,15 @@ def run(args: argparse.Namespace, runtime: Runtime) -> int:
         _write(Path(args.output), text)
     else:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
-    _audit(runtime, args, conversation.id)
+    _audit(store, args, conversation.id)
     return 0
 
 
-def _audit(runtime: Runtime, args: argparse.Namespace, conversation_id: int) -> None:
+def _audit(store, args: argparse.Namespace, conversation_id: int) -> None:
+    from app.core.export import record_export
+
     destination = str(Path(args.output).absolute()) if args.output else "stdout"
-    runtime.audit.record(
-        "export", format=args.format, destination=destination, conversation_id=conversation_id
-    )
+    record_export(store, conversation_id, args.format, destination)
 
 
 def _write(path: Path, text: str) -> None:

@@ -34,6 +34,7 @@ __all__ = [
     "conversation_to_dict",
     "export_conversation",
     "import_json",
+    "record_export",
     "to_html",
     "to_json",
     "to_markdown",
@@ -76,3 +77,11 @@ def export_conversation(store: Store, conversation_id: int, fmt: str) -> str:
         return to_json(conversation, store.all_messages(conversation_id))
     messages = store.active_path(conversation_id)
     return (to_markdown if fmt == "md" else to_html)(conversation, messages)
+
+
+def record_export(store: Store, conversation_id: int, fmt: str, destination: str) -> None:
+    """Audit an export: which conversation, the format and where it went (never its text)."""
+    if store.audit is not None:
+        store.audit.record(
+            "export", format=fmt, destination=destination, conversation_id=conversation_id
+        )

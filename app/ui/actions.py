@@ -30,6 +30,7 @@ class Actions(QObject):
         self.export = {fmt: act() for fmt in EXPORT_FORMATS}
         self.rename = act(["F2"])
         self.delete = act()
+        self.delete_all = act()
         self.quit = act([QKeySequence(std.Quit), "Ctrl+Q"])
         self.model_manager = act(["Ctrl+M"])
         self.about = act()
@@ -51,6 +52,7 @@ class Actions(QObject):
         self.edit_menu = bar.addMenu("")
         for action in (self.search, self.rename, self.delete, self.stop):
             self.edit_menu.addAction(action)
+        self.edit_menu.addAction(self.delete_all)
         self.edit_menu.addSeparator()
         self.edit_menu.addAction(self.settings)
         self.models_menu = bar.addMenu("")
@@ -75,6 +77,7 @@ class Actions(QObject):
         self.export["json"].setText(self.tr("As &JSON…"))
         self.rename.setText(self.tr("&Rename conversation…"))
         self.delete.setText(self.tr("&Delete conversation"))
+        self.delete_all.setText(self.tr("Delete &all history…"))
         self.quit.setText(self.tr("&Quit"))
         self.model_manager.setText(self.tr("&Model manager…"))
         self.about.setText(self.tr("&About Enclave"))

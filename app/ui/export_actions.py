@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from app.core.atomic_write import SHARED, write_text_atomic
 from app.core.errors import EnclaveError
-from app.core.export import export_conversation, import_json
+from app.core.export import export_conversation, import_json, record_export
 from app.core.store.records import ConversationRecord
 from app.ui.export_pdf import html_to_pdf
 
@@ -29,6 +29,7 @@ def export_to(store, conversation_id: int, fmt: str, path: Path) -> Path:
     """Write the conversation in `fmt` (md, html, pdf, json) to `path`."""
     if fmt == "pdf":
         html_to_pdf(export_conversation(store, conversation_id, "html"), path)
+        record_export(store, conversation_id, fmt, str(path))
         return path
     text = export_conversation(store, conversation_id, fmt)
     try:
@@ -37,6 +38,7 @@ def export_to(store, conversation_id: int, fmt: str, path: Path) -> Path:
         raise EnclaveError(
             f"Cannot write {path}: {exc.strerror or exc}. Choose another folder."
         ) from exc
+    record_export(store, conversation_id, fmt, str(path))
     return path
 
 

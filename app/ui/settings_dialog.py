@@ -11,6 +11,7 @@ from typing import Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -46,6 +47,7 @@ class SettingsDialog(QDialog):
         self.fields["system_prompt"] = self.presets_editor.default_combo
         self.tabs.addTab(self.presets_editor, self.tr("Prompts"))
         self.tabs.addTab(self._appearance_page(), self.tr("Appearance"))
+        self.tabs.addTab(self._privacy_page(), self.tr("Privacy"))
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
         )
@@ -176,6 +178,24 @@ class SettingsDialog(QDialog):
         self._add("language", form, self.tr("Language"), language)
         return page
 
+    def _privacy_page(self) -> QWidget:
+        """The encryption switch; where the policy decides, it shows the policy's choice."""
+        page, form = _form_page()
+        box = QCheckBox(self.tr("Encrypt the conversation history on this computer"), page)
+        tip = self.tr(
+            "The history is encrypted with SQLCipher; its key is kept in the system keyring, "
+            "never beside it. Switching converts the history at once, through a verified copy."
+        )
+        self._add("history_encrypted", form, self.tr("History"), box, tip)
+        mode = self.runtime.policy.history.encrypt
+        if mode != "optional":
+            box.setProperty("policy_mode", mode)
+        info = QLabel(tip, page)
+        info.setWordWrap(True)
+        info.setObjectName("WelcomeMuted")
+        form.addRow(info)
+        return page
+
     # -- fields ---------------------------------------------------------------------------
     def _add(
         self, name: str, form: QFormLayout, label: str, widget: QWidget, tip: str = ""
@@ -209,6 +229,8 @@ class SettingsDialog(QDialog):
             elif isinstance(widget, QComboBox) and name != "system_prompt":
                 index = widget.findData(value)
                 widget.setCurrentIndex(max(0, index))
+            elif isinstance(widget, QCheckBox):
+                widget.setChecked(bool(value))
 
     def _apply_locks(self) -> None:
         policy = self.runtime.policy
@@ -222,6 +244,18 @@ class SettingsDialog(QDialog):
                 hint = widget.property("hint") or ""
                 widget.setToolTip(f"{reason}\n{hint}".strip())
                 widget.setProperty("locked", True)
+        encrypt = self.fields["history_encrypted"]
+        mode = encrypt.property("policy_mode")
+        if mode in ("required", "off"):  # the policy decides, not the user
+            assert isinstance(encrypt, QCheckBox)
+            encrypt.setChecked(mode == "required")
+            encrypt.setEnabled(False)
+            encrypt.setProperty("locked", True)
+            encrypt.setToolTip(
+                self.tr("Your administrator's policy requires an encrypted history.")
+                if mode == "required"
+                else self.tr("Your administrator's policy keeps the history unencrypted.")
+            )
 
     def values(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -234,6 +268,8 @@ class SettingsDialog(QDialog):
                 out[name] = self.presets_editor.default_prompt()
             elif isinstance(widget, QComboBox):
                 out[name] = widget.currentData()
+            elif isinstance(widget, QCheckBox):
+                out[name] = widget.isChecked()
         return out
 
     def changes(self) -> dict[str, Any]:
@@ -241,7 +277,9 @@ class SettingsDialog(QDialog):
         return {
             name: value
             for name, value in self.values().items()
-            if getattr(current, name) != value and not self.runtime.policy.is_locked(name)
+            if getattr(current, name) != value
+            and not self.runtime.policy.is_locked(name)
+            and not self.fields[name].property("locked")
         }
 
     def presets(self) -> list[Preset]:

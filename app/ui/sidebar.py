@@ -1,11 +1,15 @@
 """The list of conversations: new, search, rename, pin, delete with undo, grouped by date.
 
 Search is live: typing filters the list (debounced) through the store's full-text index over
-every message, and shows the matching line under each title. Deleting is a soft delete with an
-"Undo" bar, so a slip of the finger loses nothing.
+every message, and shows the matching line under each title. Deleting hides the conversation
+at once with an "Undo" bar for UNDO_SECONDS (10 s), so a slip of the finger loses nothing; when
+the time is over, another conversation is deleted, or the window closes, the deletion becomes
+final and the store erases it for good (rows, full-text entries, WAL copies).
 """
 
 from __future__ import annotations
+
+import logging
 
 from PySide6.QtCore import QEvent, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QFont
@@ -24,11 +28,13 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.errors import EnclaveError
+from app.core.store.erase import UNDO_SECONDS
 from app.core.store.records import ConversationRecord
 from app.ui.date_groups import Group, group_of
 
+log = logging.getLogger(__name__)
 SEARCH_DEBOUNCE_MS = 200
-UNDO_MS = 10_000
+UNDO_MS = UNDO_SECONDS * 1000
 ID_ROLE = Qt.ItemDataRole.UserRole
 
 
@@ -88,8 +94,8 @@ class Sidebar(QFrame):
         row.addWidget(self.undo_label, 1)
         row.addWidget(self.undo_button)
         self.undo_bar.hide()
-        self._undo_timer = QTimer(self, singleShot=True, interval=UNDO_MS)
-        self._undo_timer.timeout.connect(self.undo_bar.hide)
+        self.undo_timer = QTimer(self, singleShot=True, interval=UNDO_MS)
+        self.undo_timer.timeout.connect(self.finalize_pending)
         return self.undo_bar
 
     # -- listing --------------------------------------------------------------------------
@@ -100,6 +106,8 @@ class Sidebar(QFrame):
     def refresh(self) -> None:
         """Re-read the list (filtered by the search text) and keep the selection."""
         self._soon.stop()
+        if self.store.closed:  # a closed window still gets language changes
+            return
         query = self.search.text().strip()
         conversations = self.store.list_conversations(query=query or None)
         snippets = self._snippets(query) if query else {}
@@ -232,8 +240,9 @@ class Sidebar(QFrame):
         self.refresh()
 
     def delete(self, conversation_id: int) -> None:
-        """Soft delete, with an Undo bar for a few seconds."""
+        """Hide now, with an Undo bar for UNDO_SECONDS; then erased for good."""
         conv = self.store.get_conversation(conversation_id)
+        self.finalize_pending()  # one Undo at a time: the previous deletion becomes final
         self.store.delete_conversation(conversation_id)
         self._deleted_id = conversation_id
         self.undo_label.setText(
@@ -242,7 +251,7 @@ class Sidebar(QFrame):
             )
         )
         self.undo_bar.show()
-        self._undo_timer.start()
+        self.undo_timer.start()
         if self.current_id == conversation_id:
             self.current_id = None
             self.conversationSelected.emit(None)
@@ -251,12 +260,29 @@ class Sidebar(QFrame):
     def undo_delete(self) -> None:
         if self._deleted_id is None:
             return
+        self.undo_timer.stop()
         self.store.restore_conversation(self._deleted_id)
         restored, self._deleted_id = self._deleted_id, None
         self.undo_bar.hide()
         self.refresh()
         self.select(restored)
         self.conversationSelected.emit(restored)
+
+    def finalize_pending(self) -> None:
+        """The Undo time is over (or the window closes): erase the deleted conversation."""
+        self.undo_timer.stop()
+        self.undo_bar.hide()
+        if self._deleted_id is None:
+            return
+        self._deleted_id = None
+        try:
+            self.store.purge_deleted()
+        except EnclaveError as exc:  # it stays hidden; the next start erases it
+            log.warning("the deleted conversation will be erased at the next start: %s", exc)
+
+    @property
+    def undo_pending(self) -> bool:
+        return self._deleted_id is not None
 
     def delete_current(self) -> None:
         if self.current_id is not None:

@@ -68,6 +68,10 @@
         <translation>&amp;Supprimer la conversation</translation>
     </message>
     <message>
+        <source>Delete &amp;all history…</source>
+        <translation>Supprimer &amp;tout l’historique…</translation>
+    </message>
+    <message>
         <source>&amp;Quit</source>
         <translation>&amp;Quitter</translation>
     </message>
@@ -145,6 +149,14 @@
 <context>
     <name>Composer</name>
     <message>
+        <source>Attach documents</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Documents ({patterns});;All files (*)</source>
+        <translation type="unfinished">Documents ({patterns});;Tous les fichiers (*)</translation>
+    </message>
+    <message>
         <source>Message Enclave…</source>
         <translation>Écrire à Enclave…</translation>
     </message>
@@ -171,6 +183,10 @@
     <message>
         <source>Send (Enter)</source>
         <translation>Envoyer (Entrée)</translation>
+    </message>
+    <message>
+        <source>Attach documents to summarise or ask about</source>
+        <translation type="unfinished"></translation>
     </message>
     <message>
         <source>Enclave runs on this computer. Nothing you type leaves it. Answers can be wrong: check what matters.</source>
@@ -367,6 +383,29 @@
     </message>
 </context>
 <context>
+    <name>DropOverlay</name>
+    <message>
+        <source>Drop to ask about it</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Drop to ask about them</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Enclave reads it on this computer and adds it to this conversation&apos;s documents; your questions are answered from all of them.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Drop to summarise</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Enclave reads it on this computer and writes a summary; then ask your questions about it.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>Export</name>
     <message>
         <source>Markdown (*.md)</source>
@@ -403,6 +442,77 @@
     <message>
         <source>Import failed</source>
         <translation>Échec de l’import</translation>
+    </message>
+</context>
+<context>
+    <name>History</name>
+    <message>
+        <source>Your conversation history is encrypted, but no system keyring is available to unlock it.</source>
+        <translation>Votre historique de conversations est chiffré, mais aucun trousseau système n’est disponible pour le déverrouiller.</translation>
+    </message>
+    <message>
+        <source>Your conversation history is encrypted, and the system keyring is locked.</source>
+        <translation>Votre historique de conversations est chiffré, et le trousseau système est verrouillé.</translation>
+    </message>
+    <message>
+        <source>Your conversation history is encrypted, but its key is not in your keyring.</source>
+        <translation>Votre historique de conversations est chiffré, mais sa clé n’est pas dans votre trousseau.</translation>
+    </message>
+    <message>
+        <source>Your conversation history is encrypted, and the key in your keyring does not open it.</source>
+        <translation>Votre historique de conversations est chiffré, et la clé de votre trousseau ne l’ouvre pas.</translation>
+    </message>
+    <message>
+        <source>Your conversation history cannot be opened.</source>
+        <translation>Votre historique de conversations ne peut pas être ouvert.</translation>
+    </message>
+    <message>
+        <source>Nothing was deleted. Until the key is back (unlock or restore your keyring, then restart Enclave), conversations are kept in memory only and are not saved.</source>
+        <translation>Rien n’a été supprimé. Tant que la clé n’est pas revenue (déverrouillez ou restaurez votre trousseau, puis redémarrez Enclave), les conversations restent en mémoire seulement et ne sont pas enregistrées.</translation>
+    </message>
+    <message>
+        <source>History unavailable</source>
+        <translation>Historique indisponible</translation>
+    </message>
+    <message>
+        <source>Delete all history</source>
+        <translation>Supprimer tout l’historique</translation>
+    </message>
+    <message>
+        <source>Stop the current answer first.</source>
+        <translation>Arrêtez d’abord la réponse en cours.</translation>
+    </message>
+    <message>
+        <source>Delete every conversation and document for good? They are erased from this computer and cannot be recovered.</source>
+        <translation>Supprimer définitivement toutes les conversations et tous les documents ? Ils sont effacés de cet ordinateur et ne pourront pas être récupérés.</translation>
+    </message>
+    <message>
+        <source>Deleted {n} conversation(s) for good.</source>
+        <translation>{n} conversation(s) supprimée(s) définitivement.</translation>
+    </message>
+    <message>
+        <source>The history will be converted when Enclave next starts.</source>
+        <translation>L’historique sera converti au prochain démarrage d’Enclave.</translation>
+    </message>
+    <message>
+        <source>Encrypting the history…</source>
+        <translation>Chiffrement de l’historique…</translation>
+    </message>
+    <message>
+        <source>Decrypting the history…</source>
+        <translation>Déchiffrement de l’historique…</translation>
+    </message>
+    <message>
+        <source>History encryption</source>
+        <translation>Chiffrement de l’historique</translation>
+    </message>
+    <message>
+        <source>The history is now encrypted.</source>
+        <translation>L’historique est maintenant chiffré.</translation>
+    </message>
+    <message>
+        <source>The history is no longer encrypted.</source>
+        <translation>L’historique n’est plus chiffré.</translation>
     </message>
 </context>
 <context>
@@ -485,7 +595,18 @@
     </message>
 </context>
 <context>
+    <name>Job</name>
+    <message>
+        <source>Something went wrong ({error}); details are in the log file.</source>
+        <translation>Un problème est survenu ({error})&#x202f;; les détails sont dans le journal.</translation>
+    </message>
+</context>
+<context>
     <name>MainWindow</name>
+    <message>
+        <source>Enclave</source>
+        <translation>Enclave</translation>
+    </message>
     <message>
         <source>New chat</source>
         <translation>Nouvelle discussion</translation>
@@ -582,6 +703,26 @@
         <translation>Enclave</translation>
     </message>
     <message>
+        <source>Loading model {name}…</source>
+        <translation>Chargement du modèle {name}…</translation>
+    </message>
+    <message>
+        <source>Reading the document…</source>
+        <translation>Lecture du document…</translation>
+    </message>
+    <message>
+        <source>Thinking…</source>
+        <translation>Réflexion…</translation>
+    </message>
+    <message>
+        <source>Thought for {n} s</source>
+        <translation>Réflexion de {n} s</translation>
+    </message>
+    <message>
+        <source>Thought</source>
+        <translation>Réflexion</translation>
+    </message>
+    <message>
         <source>Copy</source>
         <translation>Copier</translation>
     </message>
@@ -628,6 +769,10 @@
     <message>
         <source>Answer</source>
         <translation>Réponse</translation>
+    </message>
+    <message>
+        <source>Show or hide the model&apos;s reasoning</source>
+        <translation>Afficher ou masquer le raisonnement du modèle</translation>
     </message>
 </context>
 <context>
@@ -838,6 +983,37 @@
     </message>
 </context>
 <context>
+    <name>ModelPicker</name>
+    <message>
+        <source>Another model</source>
+        <translation>Autre modèle</translation>
+    </message>
+    <message>
+        <source>Locked by your administrator&apos;s policy.</source>
+        <translation>Verrouillé par la stratégie de votre administrateur.</translation>
+    </message>
+    <message>
+        <source>The model this conversation uses; the badge says whether it fits in this computer&apos;s memory (from its file size).</source>
+        <translation>Le modèle de cette conversation ; le badge indique s’il tient dans la mémoire de cet ordinateur (d’après la taille de son fichier).</translation>
+    </message>
+    <message>
+        <source>Model</source>
+        <translation>Modèle</translation>
+    </message>
+    <message>
+        <source>fits</source>
+        <translation>tient</translation>
+    </message>
+    <message>
+        <source>tight fit</source>
+        <translation>juste</translation>
+    </message>
+    <message>
+        <source>too big</source>
+        <translation>trop gros</translation>
+    </message>
+</context>
+<context>
     <name>ModelSettingsDialog</name>
     <message>
         <source>Settings for {name}</source>
@@ -870,20 +1046,6 @@
     <message>
         <source>The model was trained for {n} tokens of context.</source>
         <translation>Le modèle a été entraîné pour un contexte de {n} jetons.</translation>
-    </message>
-</context>
-<context>
-    <name>ModelTask</name>
-    <message>
-        <source>Something went wrong ({error}); details are in the log file.</source>
-        <translation>Un problème est survenu ({error})&#x202f;; les détails sont dans le journal.</translation>
-    </message>
-</context>
-<context>
-    <name>ModelWorker</name>
-    <message>
-        <source>Something went wrong in the model thread ({error}). Please try again.</source>
-        <translation>Un problème est survenu dans le fil du modèle ({error}). Veuillez réessayer.</translation>
     </message>
 </context>
 <context>
@@ -1058,6 +1220,10 @@
         <translation>Apparence</translation>
     </message>
     <message>
+        <source>Privacy</source>
+        <translation>Confidentialité</translation>
+    </message>
+    <message>
         <source>Temperature</source>
         <translation>Température</translation>
     </message>
@@ -1162,8 +1328,28 @@
         <translation>Langue</translation>
     </message>
     <message>
+        <source>Encrypt the conversation history on this computer</source>
+        <translation>Chiffrer l’historique des conversations sur cet ordinateur</translation>
+    </message>
+    <message>
+        <source>The history is encrypted with SQLCipher; its key is kept in the system keyring, never beside it. Switching converts the history at once, through a verified copy.</source>
+        <translation>L’historique est chiffré avec SQLCipher ; sa clé est gardée dans le trousseau système, jamais à côté de lui. Changer ce réglage convertit l’historique aussitôt, par une copie vérifiée.</translation>
+    </message>
+    <message>
+        <source>History</source>
+        <translation>Historique</translation>
+    </message>
+    <message>
         <source>Locked by your administrator&apos;s policy ({file}).</source>
         <translation>Verrouillé par la stratégie de votre administrateur ({file}).</translation>
+    </message>
+    <message>
+        <source>Your administrator&apos;s policy requires an encrypted history.</source>
+        <translation>La politique de votre administrateur exige un historique chiffré.</translation>
+    </message>
+    <message>
+        <source>Your administrator&apos;s policy keeps the history unencrypted.</source>
+        <translation>La politique de votre administrateur garde l’historique non chiffré.</translation>
     </message>
 </context>
 <context>

@@ -184,3 +184,24 @@ def test_no_keyring_changes_nothing_and_creates_nothing(
         monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", reachable)
         use_backend_of_current_env()
     assert _sha(db) == digest
+
+
+def test_switching_while_the_store_is_open_keeps_the_same_store_working(tmp_path: Path) -> None:
+    from app.core.store.opening import convert_open_store
+
+    db = _db(tmp_path)
+    store = open_history(db, OPTIONAL)
+    try:
+        fill(store)
+        before = snapshot(store)
+        convert_open_store(store, OPTIONAL, user_wants_encryption=True)
+        assert store.encrypted and cipher.file_kind(db) == "encrypted"
+        assert snapshot(store) == before
+        conv = store.create_conversation(title="after the switch")
+        store.add_message(conv.id, "user", "still writable")
+        assert files_holding(db.parent, (*EVERY_WORD, "still writable")) == {}
+        convert_open_store(store, OPTIONAL, user_wants_encryption=False)
+        assert not store.encrypted and cipher.file_kind(db) == "plain"
+        assert store.search("writable")
+    finally:
+        store.close()

@@ -33,9 +33,12 @@ def session_secret_service(
 
 
 def use_backend_of_current_env() -> None:
-    """keyring picks its backend once; pick again for the environment the test set."""
+    """keyring finds the viable backends once per process and picks one; do both again for
+    the environment the test set (an earlier test may have run without a session bus)."""
+    import keyring.backend
     import keyring.core
 
+    keyring.backend.get_all_keyring.reset()
     keyring.core.init_backend()
 
 

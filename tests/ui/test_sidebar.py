@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 from PySide6.QtCore import Qt
 
-from app.core.store import Store
 from app.core.config.runtime import Runtime
+from app.core.store import Store
 from app.ui.date_groups import Group, group_of
 from tests.helpers.fake_engine import FakeEngine
 from tests.helpers.qt import WAIT_MS, make_window, send
@@ -87,7 +87,9 @@ def test_rename_pin_and_delete_survive_a_restart(qtbot, runtime):
     assert again.sidebar.visible_ids() == [first, third]
     assert again.sidebar.list.item(0).text() == "Pinned"
     assert "Renamed chat" in again.sidebar.list.item(1).text()
-    assert again.store.get_conversation(second).is_deleted
+    # Closing the window ended the Undo time: the deleted conversation is gone for good.
+    assert again.store.find_conversation(second) is None
+    assert again.store.count_conversations(include_deleted=True) == 2
 
 
 def test_undo_restores_a_deleted_conversation(qtbot, runtime):

@@ -60,6 +60,24 @@ def open_history(
     return store
 
 
+def convert_open_store(
+    store: Store,
+    policy: HistoryPolicy,
+    user_wants_encryption: bool,
+    on_stage: convert.Stage | None = None,
+) -> None:
+    """Turn encryption on or off while the app runs: the store's connections close, the file
+    is converted, and the same Store reopens on it. On a failure (the key out of reach) the
+    file is as it was, and the store's engine simply connects again as before."""
+    if store.path is None:
+        return
+    store.disconnect()
+    key = _prepare(
+        store.path, wants_encryption(policy, user_wants_encryption), store.audit, on_stage
+    )
+    store.reopen(key)
+
+
 def _prepare(
     path: Path, encrypt: bool, audit: AuditTrail | None, on_stage: convert.Stage | None
 ) -> bytes | None:

@@ -54,6 +54,7 @@ class Store:
             threading.RLock() if path is None else nullcontext()
         )
         self.encrypted = False
+        self.closed = False
         self.audit: AuditTrail | None = None  # where erasures are recorded (by counts)
         # Set on the in-memory stand-in when the encrypted history's key is out of reach.
         self.unavailable_reason: str | None = None  # a keys.REASONS value
@@ -89,6 +90,16 @@ class Store:
         store.encrypted = key is not None
         return store
 
+    def reopen(self, key: bytes | None) -> None:
+        """Open the same file again (after a conversion) in place: every holder of this Store
+        keeps working. The caller makes sure nothing uses the store meanwhile."""
+        assert self.path is not None
+        self._engine.dispose()  # a disposed engine would connect again with the old key
+        fresh = Store.open(self.path, key=key, clock=self._now)
+        self._engine, self._reader, self._writer = fresh._engine, fresh._reader, fresh._writer
+        self.encrypted = fresh.encrypted
+        self.closed = False
+
     @property
     def history_enabled(self) -> bool:
         return self.path is not None
@@ -97,8 +108,13 @@ class Store:
     def engine(self) -> Engine:
         return self._engine
 
+    def disconnect(self) -> None:
+        """Close every connection (so the file can be converted); the next call reconnects."""
+        self._engine.dispose()
+
     def close(self) -> None:
         self._engine.dispose()
+        self.closed = True  # an in-memory history is gone; a file one would open again
 
     def __enter__(self) -> Store:
         return self
