@@ -13,6 +13,17 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # The real OpenAI-compatible server fixtures (`openai_server`, `company_policy`).
 pytest_plugins = ["tests.helpers.openai_server"]
 
+# Fixtures that assemble or load the real 253 MB model; every fixture built on them
+# (`openai_server`, a data dir holding the model, ...) has them in its closure too.
+REAL_MODEL_FIXTURES = frozenset({"model_path", "engine", "variant_model"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark `model` every test that needs the real model, so `-m "not model"` is the fast loop."""
+    for item in items:
+        if REAL_MODEL_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.model)
+
 
 @pytest.fixture(autouse=True, scope="session")
 def no_network() -> Iterator[None]:

@@ -5,9 +5,12 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
+
 from tests.helpers.cli import assert_one_clear_line, enclave
 
 
+@pytest.mark.model  # the first `chat` in a fresh data dir assembles the default model
 def test_missing_model_file(tmp_path: Path) -> None:
     line = assert_one_clear_line(
         enclave("chat", "-m", str(tmp_path / "nowhere.gguf"), "hi", data_dir=tmp_path / "d")

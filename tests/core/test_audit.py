@@ -143,6 +143,7 @@ def test_app_start_names_the_policy_and_its_hash(tmp_path: Path) -> None:
     assert fields["policy_sha256"] == __import__("hashlib").sha256(policy.read_bytes()).hexdigest()
 
 
+@pytest.mark.model  # `models list` assembles the default model in a fresh data dir
 def test_cli_show_and_verify(tmp_path: Path) -> None:
     data = tmp_path / "data"
     assert enclave("models", "list", data_dir=data).code == 0

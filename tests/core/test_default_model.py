@@ -31,6 +31,7 @@ def test_the_installed_model_is_complete_and_verified(model_path: Path) -> None:
     assert not list(model_path.parent.glob("*.assembling"))
 
 
+@pytest.mark.model  # assembles the real model
 def test_a_half_file_is_replaced_and_the_result_reused(tmp_path: Path) -> None:
     models = tmp_path / "models"
     models.mkdir()
@@ -68,6 +69,7 @@ def test_a_corrupt_chunk_fails_the_checksum_and_leaves_nothing(tmp_path: Path, m
     assert files(models) == []
 
 
+@pytest.mark.model  # writes the whole real model before the full disk stops it
 def test_a_full_disk_leaves_nothing(tmp_path: Path, monkeypatch) -> None:
     def no_space(_fd: int) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")

@@ -78,6 +78,7 @@ def bombs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     }
 
 
+@pytest.mark.slow  # deflates three 1 GiB bombs, then extracts each in a measured child
 @pytest.mark.parametrize("kind", ["lying docx", "odt, true sizes", "odt, lying sizes"])
 def test_bombs_are_refused_under_300_mb(bombs: dict[str, Path], kind: str) -> None:
     path = bombs[kind]

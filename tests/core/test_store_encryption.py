@@ -79,6 +79,7 @@ def test_conversion_both_ways_keeps_everything(tmp_path: Path) -> None:
     assert keys.get_key(db) is None  # a plain history needs no key
 
 
+@pytest.mark.slow  # ten kill trials, each a child process SIGKILLed mid-conversion
 @pytest.mark.parametrize("stage", ["copying", "copied", "verified", "linked", "swapped"])
 @pytest.mark.parametrize("direction", ["encrypt", "decrypt"])
 def test_a_kill_during_conversion_loses_nothing(tmp_path: Path, stage: str, direction: str) -> None:

@@ -57,6 +57,7 @@ def temporary_files(models: Path) -> list[str]:
     ]
 
 
+@pytest.mark.model  # assembles the real model, once per trial
 def test_two_first_runs_assemble_the_default_model_once(tmp_path: Path) -> None:
     for trial in range(FIRST_RUN_TRIALS):
         data = tmp_path / f"data{trial}"
