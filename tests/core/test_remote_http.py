@@ -70,3 +70,17 @@ def test_stop_ends_a_silent_stream_at_once() -> None:
         assert time.monotonic() - started < 1.5  # far below the 5 s read timeout
         assert stream.stats.stop_reason == "cancelled"
         assert silent.closed.wait(5)  # the server saw the connection close
+
+
+def test_stop_before_the_first_piece_sends_nothing() -> None:
+    from app.core.types import CancelToken, ChatMessage, GenerationParams
+    from tests.helpers.openai_server import StallingServer
+
+    with StallingServer() as silent:
+        remote = backend_for(silent.url)
+        remote.load("gpu/slow")
+        cancel = CancelToken()
+        stream = remote.generate([ChatMessage("user", "x")], GenerationParams(), cancel)
+        cancel.cancel()
+        assert list(stream) == [] and stream.stats.stop_reason == "cancelled"
+        assert silent.chats == 0

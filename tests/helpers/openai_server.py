@@ -185,6 +185,7 @@ class StallingServer:
         from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
         self.closed = threading.Event()  # set when the client hung up on the silent stream
+        self.chats = 0  # chat completions asked for
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
@@ -207,6 +208,7 @@ class StallingServer:
                 if not self.path.endswith("/chat/completions"):
                     self.send_error(404)
                     return
+                outer.chats += 1
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
                 self.end_headers()

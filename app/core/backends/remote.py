@@ -25,7 +25,6 @@ redirect target, always with verified TLS (system store plus the policy's CA fil
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import socket
 import time
@@ -37,6 +36,15 @@ import httpx
 
 from app.core import netguard
 from app.core.backends import sse
+from app.core.backends.remote_api import (
+    TOKENIZERS,
+    RemoteModel,
+    chat_body,
+    estimate_tokens,
+    parse_chunk,
+    remote_model,
+    token_count,
+)
 from app.core.backends.remote_errors import (
     RemoteError,
     StreamInterrupted,
@@ -46,7 +54,7 @@ from app.core.backends.remote_errors import (
 )
 from app.core.backends.remote_stream import RemoteTokenStream, StreamState
 from app.core.backends.servers import ModelRef, Server, parse_model_ref
-from app.core.backends.tls import ssl_context
+from app.core.backends.tls import is_certificate_error, ssl_context
 from app.core.context import fit_history, reply_budget
 from app.core.errors import PolicyRefused
 from app.core.types import CancelToken, ChatMessage, GenerationParams, LoadOptions, ModelInfo
@@ -57,30 +65,12 @@ __all__ = ["RemoteBackend", "RemoteError", "RemoteModel", "StreamInterrupted", "
 RETRY_STATUSES = (502, 503, 504)
 MESSAGE_OVERHEAD = 8  # template tokens around one message (role markers, separators): generous
 DEFAULT_CONTEXT = 4096
-_TOKENIZERS = (  # (path from the server root, request body), tried in this order at load
-    ("/tokenize", lambda model, text: {"content": text}),  # llama-server
-    ("/tokenize", lambda model, text: {"model": model, "prompt": text}),  # vLLM
-    ("/extras/tokenize/count", lambda model, text: {"input": text}),  # llama-cpp-python
-)
 
 
 @dataclass(frozen=True)
 class Timeouts:
     connect: float = 10.0
     read: float = 120.0  # the longest wait for the next piece (a long prompt on a busy server)
-
-
-@dataclass(frozen=True)
-class RemoteModel:
-    id: str
-    n_ctx: int | None = None  # the context the server gives a request (vLLM's max_model_len)
-    n_ctx_train: int | None = None  # what the model was trained for (llama-server's meta)
-    digest: str = ""
-
-
-def estimate_tokens(text: str) -> int:
-    """Over-estimates for any tokenizer in use: ~4 bytes a token in English, 3 in CJK."""
-    return -(-len(text.encode("utf-8")) // 2)
 
 
 class RemoteBackend:
@@ -109,7 +99,7 @@ class RemoteBackend:
     def list_models(self) -> list[RemoteModel]:
         """The models the server lists that the policy lets this user choose."""
         data = self._json("GET", "/models").get("data") or []
-        models = [_remote_model(entry) for entry in data if isinstance(entry, dict)]
+        models = [remote_model(entry) for entry in data if isinstance(entry, dict)]
         return [m for m in models if m.id and self.server.model_allowed(m.id)]
 
     def load(self, model: str | ModelRef, options: LoadOptions | None = None) -> ModelInfo:
@@ -171,7 +161,7 @@ class RemoteBackend:
         count: int | None = None
         if self._tokenizer is not None and self._info is not None:
             path, body = self._tokenizer
-            count = _token_count(
+            count = token_count(
                 self._json("POST", self.server.root + path, body(self._info.name, text))
             )
         self._counted[text] = count if count is not None else estimate_tokens(text)
@@ -195,7 +185,7 @@ class RemoteBackend:
             result = fit_history(messages, n_ctx=info.n_ctx, max_tokens=params.max_tokens,
                                  count=self._count_prompt)  # fmt: skip
             fitted, dropped = result.messages, result.dropped
-        body = self._chat_body(info.name, fitted, params)
+        body = chat_body(info.name, fitted, params)
         state = StreamState(started=started, dropped=dropped, cancel=cancel)
         state.stats.prompt_tokens = self._count_prompt(fitted) if dropped else 0
         stream = RemoteTokenStream(self._pieces(body, state), state)
@@ -215,30 +205,6 @@ class RemoteBackend:
     def _count_prompt(self, messages: Sequence[ChatMessage]) -> int:
         return MESSAGE_OVERHEAD + sum(self.count_tokens(m.content) + MESSAGE_OVERHEAD
                                       for m in messages)  # fmt: skip
-
-    def _chat_body(
-        self, model: str, messages: Sequence[ChatMessage], params: GenerationParams
-    ) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "model": model,
-            "messages": [{"role": m.role, "content": m.content} for m in messages],
-            "stream": True,
-            "stream_options": {"include_usage": True},
-            "max_tokens": params.max_tokens,
-            "temperature": params.temperature,
-            "top_p": params.top_p,
-            # Not in OpenAI's API, understood by llama.cpp and vLLM, ignored by the others.
-            "top_k": params.top_k,
-            "min_p": params.min_p,
-            "repeat_penalty": params.repeat_penalty,
-        }
-        if params.seed is not None:
-            body["seed"] = params.seed
-        if params.stop:
-            body["stop"] = list(params.stop)
-        if params.ignore_eos:
-            body["ignore_eos"] = True
-        return body
 
     def _send(self, request: httpx.Request, *, stream: bool) -> httpx.Response:
         """Send with one retry when nothing came back yet; an HTTP error status raises."""
@@ -289,13 +255,16 @@ class RemoteBackend:
         return None
 
     def _find_tokenizer(self, model: str) -> tuple[str, Any] | None:
-        for path, body in _TOKENIZERS:
+        for path, body in TOKENIZERS:
             with contextlib.suppress(RemoteError):
-                if _token_count(self._json("POST", self.server.root + path, body(model, "a b"))):
+                if token_count(self._json("POST", self.server.root + path, body(model, "a b"))):
                     return path, body
         return None
 
     def _pieces(self, body: dict[str, Any], state: StreamState) -> Iterator[str]:
+        if state.cancelled:  # stopped before the request went out: nothing is sent
+            state.finish()
+            return
         request = self._client.build_request("POST", "/chat/completions", json=body)
         response = self._send(request, stream=True)
         remove = state.cancel.on_cancel(lambda: _shut(response)) if state.cancel else None
@@ -306,7 +275,7 @@ class RemoteBackend:
                 if event.data.strip() == "[DONE]":
                     state.done = True
                     break
-                yield from state.take(_chunk(event.data), self.server.name)
+                yield from state.take(parse_chunk(event.data), self.server.name)
             if not state.done and not state.finished and not state.cancelled:
                 raise state.interrupted(self.server.name, "the server closed the connection")
         except httpx.HTTPError as exc:
@@ -322,14 +291,6 @@ class RemoteBackend:
             state.finish()
 
 
-def _chunk(data: str) -> dict[str, Any]:
-    try:
-        chunk = json.loads(data)
-    except ValueError:
-        return {}  # not JSON: an event this client does not know, ignored
-    return chunk if isinstance(chunk, dict) else {}
-
-
 def _shut(response: httpx.Response) -> None:
     """Stop at once, from the cancelling thread: a blocked read returns when the socket shuts."""
     stream = response.extensions.get("network_stream")
@@ -339,28 +300,4 @@ def _shut(response: httpx.Response) -> None:
 
 
 def _is_tls_or_guard(exc: BaseException) -> bool:
-    from app.core.backends.tls import is_certificate_error
-
     return is_certificate_error(exc) or isinstance(exc.__context__, netguard.NetworkRefused)
-
-
-def _token_count(data: dict[str, Any]) -> int | None:
-    if isinstance(data.get("count"), int):
-        return data["count"]
-    tokens = data.get("tokens")
-    return len(tokens) if isinstance(tokens, list) else None
-
-
-def _remote_model(entry: dict[str, Any]) -> RemoteModel:
-    meta = entry.get("meta") if isinstance(entry.get("meta"), dict) else {}
-    digest = str(entry.get("digest") or entry.get("sha256") or "").removeprefix("sha256:")
-    return RemoteModel(
-        id=str(entry.get("id") or ""),
-        n_ctx=_positive(entry.get("max_model_len")),
-        n_ctx_train=_positive(meta.get("n_ctx_train")),
-        digest=digest.lower() if len(digest) == 64 else "",
-    )
-
-
-def _positive(value: object) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
