@@ -132,6 +132,7 @@ class Composer(QWidget):
         row.addWidget(self.send_button, 0, Qt.AlignmentFlag.AlignBottom)
         self.hint = QLabel(self, objectName="ComposerHint")
         self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.hint.setWordWrap(True)  # one line in English, two in longer languages
         outer.addWidget(self.frame)
         outer.addWidget(self.hint)
         self._fit_height()

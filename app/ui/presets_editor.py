@@ -37,6 +37,8 @@ class PresetsEditor(QWidget):
         left = QVBoxLayout()
         self.list = QListWidget(self)
         self.list.setAccessibleName(self.tr("Presets"))
+        # A long name is elided, never scrolled sideways; its tooltip shows it whole.
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.currentRowChanged.connect(self._show)
         buttons = QHBoxLayout()
         self.add_button = QPushButton(self.tr("New"), self)
@@ -115,12 +117,16 @@ class PresetsEditor(QWidget):
         was_default = chosen and chosen == self._presets[row].prompt
         self._presets[row] = Preset(self.name_edit.text(), self.prompt_edit.toPlainText())
         self.list.item(row).setText(self.name_edit.text() or self.tr("(no name)"))
+        self.list.item(row).setToolTip(self.list.item(row).text())
         self._fill_default(self._presets[row].prompt if was_default else chosen)
 
     def _fill_list(self) -> None:
         self.list.clear()
         for preset in self._presets:
             self.list.addItem(preset.name or self.tr("(no name)"))
+            self.list.item(self.list.count() - 1).setToolTip(
+                self.list.item(self.list.count() - 1).text()
+            )
         self._show(self.list.currentRow())
 
     def _fill_default(self, selected: str) -> None:

@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QSize, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFileDialog,
     QHBoxLayout,
+    QInputDialog,
     QLabel,
     QLineEdit,
     QMessageBox,
@@ -62,9 +63,18 @@ class ModelManagerDialog(QDialog):
         self.setMinimumSize(860, 480)
         self.setAcceptDrops(True)
         self._build()
+        self.resize(self._opening_size())
         self.refresh()
 
     # -- layout -------------------------------------------------------------------------
+    def _opening_size(self) -> QSize:
+        """Room for every column where the screen has it (left to itself, Qt opens a window
+        at two thirds of the screen at most, and the table's columns did not fit)."""
+        screen = self.screen().availableGeometry()
+        width = min(1180, int(screen.width() * 0.9))
+        height = min(640, int(screen.height() * 0.85))
+        return QSize(width, height).expandedTo(self.minimumSize())
+
     def _build(self) -> None:
         layout = QVBoxLayout(self)
         self.tabs = QTabWidget()
@@ -95,6 +105,7 @@ class ModelManagerDialog(QDialog):
         self.use_button = QPushButton(self.tr("Use this model"))
         self.default_button = QPushButton(self.tr("Set as default"))
         self.settings_button = QPushButton(self.tr("Settings…"))
+        self.rename_button = QPushButton(self.tr("Rename…"))
         self.verify_button = QPushButton(self.tr("Verify"))
         self.remove_button = QPushButton(self.tr("Remove…"))
         self.import_button = QPushButton(self.tr("Import a .gguf file…"))
@@ -107,6 +118,7 @@ class ModelManagerDialog(QDialog):
         self.use_button.clicked.connect(self.use_selected)
         self.default_button.clicked.connect(self.set_default_selected)
         self.settings_button.clicked.connect(self.edit_settings_selected)
+        self.rename_button.clicked.connect(self.rename_selected)
         self.verify_button.clicked.connect(self.verify_selected)
         self.remove_button.clicked.connect(self.remove_selected)
         self.import_button.clicked.connect(self.choose_import)
@@ -114,20 +126,26 @@ class ModelManagerDialog(QDialog):
             self.use_button,
             self.default_button,
             self.settings_button,
+            self.rename_button,
             self.verify_button,
             self.remove_button,
         ):
             row.addWidget(widget)
         row.addStretch(1)
-        row.addWidget(self.link_box)
-        row.addWidget(self.import_button)
         layout.addLayout(row)
+        # Importing on a row of its own: with the actions above it, long translations of
+        # "Link instead of copying" were cut off.
+        import_row = QHBoxLayout()
+        import_row.addWidget(self.import_button)
+        import_row.addWidget(self.link_box)
+        hint = QLabel(self.tr("Or drop a .gguf file on this window to import it."))
+        hint.setWordWrap(True)
+        import_row.addWidget(hint, 1)
+        layout.addLayout(import_row)
         self.problems = QLabel()
         self.problems.setWordWrap(True)
         self.problems.hide()
         layout.addWidget(self.problems)
-        hint = QLabel(self.tr("Drop a .gguf file on this window to import it."))
-        layout.addWidget(hint)
         if self.policy.is_locked("model"):
             self.default_button.setEnabled(False)
             self.default_button.setToolTip(self.tr("Your administrator has set the model."))
@@ -235,6 +253,7 @@ class ModelManagerDialog(QDialog):
         present = model is not None and model.present
         self.use_button.setEnabled(present and not busy)
         self.settings_button.setEnabled(model is not None)
+        self.rename_button.setEnabled(model is not None)
         self.verify_button.setEnabled(present and not busy)
         self.default_button.setEnabled(present and not self.policy.is_locked("model"))
         refusal = self.manager.removal_refusal(model) if model is not None else None
@@ -277,6 +296,31 @@ class ModelManagerDialog(QDialog):
                 self.status.setText(str(exc))
                 return
             self.refresh()
+
+    def rename_selected(self) -> None:
+        model = self.table.selected_model()
+        if model is None:
+            return
+        name, ok = QInputDialog.getText(
+            self,
+            self.tr("Rename model"),
+            self.tr("Name shown for {file} (leave empty for the name from the file):").format(
+                file=model.path.name
+            ),
+            QLineEdit.EchoMode.Normal,
+            model.name,
+        )
+        if not ok:
+            return
+        try:
+            shown = self.manager.rename(model.id, name)
+        except EnclaveError as exc:
+            self.status.setText(str(exc))
+            return
+        self.status.setText(
+            self.tr("{file} is now shown as {name}.").format(file=model.path.name, name=shown)
+        )
+        self.refresh()
 
     def remove_selected(self) -> None:
         model = self.table.selected_model()

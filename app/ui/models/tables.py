@@ -19,6 +19,10 @@ from app.core.models.fit import FitResult, format_bytes
 from app.core.models.registry import InstalledModel
 
 _BADGE_COLORS = {"fits": "#2e7d32", "tight": "#ef6c00", "too_big": "#c62828"}
+NAME_MIN = 200  # px: below this the Name column elides; columns give way first
+# Architecture, Context, License: hidden in this order when the window is too narrow for all
+# columns (their values stay in the Name column's tooltip).
+OPTIONAL_COLUMNS = (1, 5, 6)
 
 
 def _table(table: QTableWidget) -> None:
@@ -34,6 +38,11 @@ class InstalledTable(QTableWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(0, 9, parent)
         _table(self)
+        header = self.horizontalHeader()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)  # the rest: to contents
+        self.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # keeps the quantisation in view
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.models: list[InstalledModel] = []
         self.setHorizontalHeaderLabels(
             [
@@ -71,10 +80,26 @@ class InstalledTable(QTableWidget):
                 self._badge(fit),
                 self._source(m),
             ]
+            tip = "\n".join(
+                [
+                    name,
+                    " · ".join(
+                        [
+                            m.summary.architecture,
+                            m.summary.params_label,
+                            m.summary.quantization,
+                            self.tr("context {n}").format(n=values[5]),
+                            values[6],
+                        ]
+                    ),
+                    str(m.path),
+                    f"sha256 {m.sha256}",
+                ]
+            )
             for column, value in enumerate(values):
                 item = self.item(row, column) or self._new_item(row, column)
                 item.setText(value)
-                item.setToolTip(f"{m.path}\nsha256 {m.sha256}" if column == 0 else "")
+                item.setToolTip(tip if column == 0 else "")
             name_item = self.item(row, 0)
             font = QFont(name_item.font())
             font.setBold(m.id == default_id)
@@ -85,6 +110,27 @@ class InstalledTable(QTableWidget):
                 badge.setForeground(QBrush(QColor(_BADGE_COLORS[fit.verdict])))
         if selected is not None:
             self.select_model(selected.id)
+        self.fit_columns()
+
+    def fit_columns(self) -> None:
+        """Hide the optional columns, least useful first, until the others fit the view."""
+        header = self.horizontalHeader()
+        for column in OPTIONAL_COLUMNS:
+            header.setSectionHidden(column, False)
+        available = self.viewport().width()
+        for column in OPTIONAL_COLUMNS:
+            shown = [c for c in range(1, self.columnCount()) if not header.isSectionHidden(c)]
+            if NAME_MIN + sum(self._column_width(c) for c in shown) <= available:
+                break
+            header.setSectionHidden(column, True)
+
+    def _column_width(self, column: int) -> int:
+        header = self.horizontalHeader()
+        return max(header.sectionSizeHint(column), self.sizeHintForColumn(column))
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self.fit_columns()
 
     def _new_item(self, row: int, column: int) -> QTableWidgetItem:
         item = QTableWidgetItem()
