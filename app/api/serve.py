@@ -41,15 +41,21 @@ def bind(port: int) -> socket.socket:
 
 
 def list_models(runtime: Runtime) -> list[str]:
-    """The ids a client may ask for: "enclave" (the default), then installed models the policy
-    allows; only the default when the model is locked."""
+    """The ids a client may ask for: "enclave" (the default), the installed models the policy
+    allows, and the company servers' models the policy lists (no network call); only the
+    default when the model is locked."""
     from app.api.openai_format import DEFAULT_MODEL
+    from app.core.backends.servers import servers_for, user_servers_path
     from app.core.models.manager import ModelManager
 
-    if runtime.policy.is_locked("model"):
+    policy = runtime.policy
+    if policy.is_locked("model"):
         return [DEFAULT_MODEL]
     installed = ModelManager(runtime).installed()
-    return [DEFAULT_MODEL, *(m.id for m in installed if runtime.policy.model_allowed(m.sha256))]
+    local = [m.id for m in installed if policy.model_allowed(m.sha256)]
+    servers = servers_for(policy, user_servers_path(runtime.paths.data_dir))
+    remote = [f"{s.name}/{model}" for s in servers for model in s.models]
+    return [DEFAULT_MODEL, *local, *remote]
 
 
 def serve(runtime: Runtime, port: int, announce: Callable[[str, Path], None]) -> None:
