@@ -150,11 +150,11 @@
     <name>Composer</name>
     <message>
         <source>Attach documents</source>
-        <translation type="unfinished"></translation>
+        <translation>Joindre des documents</translation>
     </message>
     <message>
         <source>Documents ({patterns});;All files (*)</source>
-        <translation type="unfinished">Documents ({patterns});;Tous les fichiers (*)</translation>
+        <translation>Documents ({patterns});;Tous les fichiers (*)</translation>
     </message>
     <message>
         <source>Message Enclave…</source>
@@ -186,7 +186,11 @@
     </message>
     <message>
         <source>Attach documents to summarise or ask about</source>
-        <translation type="unfinished"></translation>
+        <translation>Joindre des documents à résumer ou à interroger</translation>
+    </message>
+    <message>
+        <source>This model runs on your company&apos;s server {server}: what you type is sent there. Answers can be wrong: check what matters.</source>
+        <translation>Ce modèle tourne sur le serveur de votre entreprise {server} : ce que vous écrivez y est envoyé. Les réponses peuvent être fausses : vérifiez ce qui compte.</translation>
     </message>
     <message>
         <source>Enclave runs on this computer. Nothing you type leaves it. Answers can be wrong: check what matters.</source>
@@ -386,23 +390,23 @@
     <name>DropOverlay</name>
     <message>
         <source>Drop to ask about it</source>
-        <translation type="unfinished"></translation>
+        <translation>Déposez pour l’interroger</translation>
     </message>
     <message>
         <source>Drop to ask about them</source>
-        <translation type="unfinished"></translation>
+        <translation>Déposez pour les interroger</translation>
     </message>
     <message>
         <source>Enclave reads it on this computer and adds it to this conversation&apos;s documents; your questions are answered from all of them.</source>
-        <translation type="unfinished"></translation>
+        <translation>Enclave le lit sur cet ordinateur et l’ajoute aux documents de cette conversation ; les réponses s’appuient sur l’ensemble.</translation>
     </message>
     <message>
         <source>Drop to summarise</source>
-        <translation type="unfinished"></translation>
+        <translation>Déposez pour résumer</translation>
     </message>
     <message>
         <source>Enclave reads it on this computer and writes a summary; then ask your questions about it.</source>
-        <translation type="unfinished"></translation>
+        <translation>Enclave le lit sur cet ordinateur et en écrit un résumé ; posez ensuite vos questions à son sujet.</translation>
     </message>
 </context>
 <context>
@@ -564,6 +568,10 @@
     <message>
         <source>★ {name} (default)</source>
         <translation>★ {name} (par défaut)</translation>
+    </message>
+    <message>
+        <source>context {n}</source>
+        <translation>contexte {n}</translation>
     </message>
     <message>
         <source>Fits</source>
@@ -806,6 +814,10 @@
         <translation>Paramètres…</translation>
     </message>
     <message>
+        <source>Rename…</source>
+        <translation>Renommer…</translation>
+    </message>
+    <message>
         <source>Verify</source>
         <translation>Vérifier</translation>
     </message>
@@ -826,8 +838,8 @@
         <translation>Utiliser le fichier là où il est, sans copie dans le dossier d’Enclave&#x202f;; il doit y rester.</translation>
     </message>
     <message>
-        <source>Drop a .gguf file on this window to import it.</source>
-        <translation>Déposez un fichier .gguf sur cette fenêtre pour l’importer.</translation>
+        <source>Or drop a .gguf file on this window to import it.</source>
+        <translation>Ou déposez un fichier .gguf sur cette fenêtre pour l’importer.</translation>
     </message>
     <message>
         <source>Your administrator has set the model.</source>
@@ -864,6 +876,18 @@
     <message>
         <source>{name} is now the default model.</source>
         <translation>{name} est désormais le modèle par défaut.</translation>
+    </message>
+    <message>
+        <source>Rename model</source>
+        <translation>Renommer le modèle</translation>
+    </message>
+    <message>
+        <source>Name shown for {file} (leave empty for the name from the file):</source>
+        <translation>Nom affiché pour {file} (vide : le nom tiré du fichier) :</translation>
+    </message>
+    <message>
+        <source>{file} is now shown as {name}.</source>
+        <translation>{file} s’affiche désormais sous le nom {name}.</translation>
     </message>
     <message>
         <source>Remove {name}? Its file will be deleted from {path}.</source>
@@ -1460,6 +1484,10 @@
     <message>
         <source>Model not loaded: {error}</source>
         <translation>Modèle non chargé&#xa0;: {error}</translation>
+    </message>
+    <message>
+        <source>Model: {name} on company server {server} (your text is sent there)</source>
+        <translation>Modèle : {name} sur le serveur d’entreprise {server} (votre texte y est envoyé)</translation>
     </message>
     <message>
         <source>Model: {name}</source>
