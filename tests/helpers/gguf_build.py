@@ -106,6 +106,12 @@ class Value:
     vtype: int
     value: Any
     etype: int | None = None
+    raw: bytes | None = field(default=None, compare=False, repr=False)  # encoded once
+
+    def encoded(self) -> bytes:
+        if self.raw is None:
+            self.raw = _encode(self)
+        return self.raw
 
 
 @dataclass
@@ -151,7 +157,7 @@ class GgufParts:
         n_tensors = len(self.tensors) if self.n_tensors is None else self.n_tensors
         out = [b"GGUF", struct.pack("<IQQ", self.version, n_tensors, n_kv)]
         for key, value in [*self.kv.items(), *self.extra]:
-            out += [_string(key), struct.pack("<I", value.vtype), _encode(value)]
+            out += [_string(key), struct.pack("<I", value.vtype), value.encoded()]
         for t in self.tensors:
             out += [_string(t.name), struct.pack("<I", len(t.dims))]
             out += [struct.pack("<Q", d % (1 << 64)) for d in t.dims]
