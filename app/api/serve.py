@@ -8,8 +8,10 @@ and connects at once is queued, not refused. The API is refused outright when th
 from __future__ import annotations
 
 import socket
+import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from app.api.token import load_or_create, token_path
 from app.core.config.runtime import Runtime
@@ -58,28 +60,61 @@ def list_models(runtime: Runtime) -> list[str]:
     return [DEFAULT_MODEL, *local, *remote]
 
 
-def serve(runtime: Runtime, port: int, announce: Callable[[str, Path], None]) -> None:
-    """Serve until interrupted (Ctrl-C, SIGTERM); `announce(base_url, token_file)` once ready."""
-    import uvicorn
+class ApiServer:
+    """The API on a bound port, over `executor` (the window's model worker, or a ModelThread).
 
-    from app.api.app import create_app
+    `run()` serves in the calling thread until interrupted (`enclave serve`); `start()` serves
+    in a thread of its own and `stop()` ends it (the window's settings switch).
+    """
+
+    def __init__(self, runtime: Runtime, store: Any, executor: Any, port: int = DEFAULT_PORT):
+        import uvicorn
+
+        from app.api.app import create_app
+        from app.core.chat import ConversationService
+
+        check_allowed(runtime)
+        self.token_file = token_path(runtime.paths.data_dir)
+        token = load_or_create(runtime.paths.data_dir)
+        self._sock = bind(port)
+        self.url = f"http://{HOST}:{self._sock.getsockname()[1]}/v1"
+        service = ConversationService(runtime, store)
+        app = create_app(service, executor, token, lambda: list_models(runtime))
+        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
+        self._server = uvicorn.Server(config)
+        self._thread: threading.Thread | None = None
+
+    def run(self) -> None:
+        try:
+            self._server.run(sockets=[self._sock])
+        finally:
+            self._sock.close()
+
+    def start(self) -> None:
+        """Serve in the background (the socket already listens: early clients wait)."""
+        self._thread = threading.Thread(target=self.run, name="enclave-api", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10) -> None:
+        self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+
+def serve(runtime: Runtime, port: int, announce: Callable[[str, Path], None]) -> None:
+    """`enclave serve`: its own model thread and store; `announce(base_url, token_file)` once
+    listening, then serve until interrupted (Ctrl-C, SIGTERM)."""
     from app.api.executor import ModelThread
-    from app.core.chat import ConversationService
     from app.core.engine import LocalEngine
 
     check_allowed(runtime)
-    token = load_or_create(runtime.paths.data_dir)
-    sock = bind(port)
     store = runtime.open_store()
     thread = ModelThread(LocalEngine)
     try:
         store.mark_interrupted()
-        service = ConversationService(runtime, store)
-        app = create_app(service, thread, token, lambda: list_models(runtime))
-        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
-        announce(f"http://{HOST}:{sock.getsockname()[1]}/v1", token_path(runtime.paths.data_dir))
-        uvicorn.Server(config).run(sockets=[sock])
+        server = ApiServer(runtime, store, thread, port)
+        announce(server.url, server.token_file)
+        server.run()
     finally:
         thread.close()
         store.close()
-        sock.close()

@@ -87,3 +87,35 @@ def test_the_model_list_names_policy_server_models(tmp_path: Path) -> None:
     assert ids[0] == "enclave" and ids[-2:] == ["gpu/qwen2.5-72b", "gpu/llama-70b"]
     policy.write_text('[settings]\nlocked = ["model"]\n', "utf-8")
     assert list_models(Runtime.create(tmp_path / "data", policy)) == ["enclave"]
+
+
+def test_the_api_serves_in_a_thread_and_stops(tmp_path: Path) -> None:
+    """The window's way: over its own executor, in the background, until switched off."""
+    import httpx
+    import openai
+
+    from app.api.executor import ModelThread
+    from app.api.serve import ApiServer
+
+    runtime = Runtime.create(tmp_path / "data", None)
+    store = runtime.open_store()
+    from app.core.engine import LocalEngine
+
+    worker = ModelThread(LocalEngine)  # never loads: the missing model is refused first
+    server = ApiServer(runtime, store, worker, port=0)
+    server.start()
+    try:
+        key = server.token_file.read_text(encoding="utf-8").strip()
+        client = openai.OpenAI(base_url=server.url, api_key=key, max_retries=0)
+        assert client.models.list().data[0].id == "enclave"
+        with pytest.raises(openai.NotFoundError, match="no-such-model"):
+            client.chat.completions.create(
+                model="no-such-model", messages=[{"role": "user", "content": "Hi"}]
+            )
+        assert store.list_conversations() == []  # refused before anything was written
+    finally:
+        server.stop()
+        worker.close()
+        store.close()
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"{server.url}/models")
