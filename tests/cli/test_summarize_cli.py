@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from app.core.store import Store
 from app.core.config.paths import Paths
+from app.core.store import Store
 from tests.helpers import make_documents as make
 from tests.helpers.cli import assert_one_clear_line, enclave
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from app.core.errors import EnclaveError
 from app.core.config.paths import resolve_paths
+from app.core.errors import EnclaveError
 
 
 def test_option_beats_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from app.core.errors import PolicyRefused
+from app.core.config.policy import load_policy
 from app.core.config.settings import Settings
 from app.core.config.settings_store import SettingsStore
-from app.core.config.policy import load_policy
+from app.core.errors import PolicyRefused
 
 
 def test_settings_persist_privately(tmp_path: Path) -> None:

@@ -19,9 +19,9 @@ import tomli_w
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.core.errors import EnclaveError
-from app.core.config.settings import Settings
 from app.core.config.policy import LOCKABLE_SETTINGS, Policy, load_policy
+from app.core.config.settings import Settings
+from app.core.errors import EnclaveError
 from tests.helpers.fuzz import assert_clear, fuzz_settings
 
 _counter = itertools.count()

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
+from app.core.config.policy import load_policy
 from app.core.documents.extract import extract
 from app.core.documents.model import DocumentLimits
 from app.core.errors import DocumentError, PolicyError
 from app.core.templates import ChatTemplateError, select_template
 from app.core.types import ChatMessage
-from app.core.config.policy import load_policy
 from tests.helpers.cli import assert_one_clear_line, enclave
 from tests.helpers.fuzz import assert_clear
 
