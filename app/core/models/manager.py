@@ -168,7 +168,9 @@ class ModelManager:
                 return Added(already, True)
             target = put_in_place(prepared, self.models_dir)
             entry = new_entry(prepared.header, prepared.sha256, target, "import", placement)
-            return Added(self.registry.add(entry), False)
+            added = self.registry.add(entry)
+        self._audit("model_imported", added, str(source))
+        return Added(added, False)
 
     def plan_pull(
         self, spec: str, sha256: str | None = None, allow_unverified: bool = False
@@ -234,7 +236,12 @@ class ModelManager:
                     name=plan.name,
                     url=plan.source_url,
                 )
-                return Added(self.registry.add(entry), False)
+                added = self.registry.add(entry)
+        self._audit("model_downloaded", added, plan.source_url or plan.url)
+        return Added(added, False)
+
+    def _audit(self, event: str, model: InstalledModel, source: str) -> None:
+        self.runtime.audit.record(event, name=model.name, sha256=model.sha256, source=source)
 
     def _installed_with(self, sha256: str) -> InstalledModel | None:
         """The installed, present model with this sha256 (the bundled one counts)."""
@@ -279,6 +286,7 @@ class ModelManager:
                     f"using it and try again."
                 ) from exc
         self.registry.forget(model.id)
+        self._audit("model_removed", model, str(model.path))
         current = self.runtime.settings.current.model
         if current and find_installed(current, [model]) is model:
             with contextlib.suppress(PolicyRefused):
