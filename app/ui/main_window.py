@@ -29,13 +29,16 @@ from PySide6.QtWidgets import (
 from app import __version__
 from app.core.default_model import DEFAULT_MODEL_SHA256
 from app.core.types import ModelInfo
-from app.ui import export_actions
+from app.ui import export_actions, history_actions
 from app.ui.actions import Actions
 from app.ui.chat_controller import ChatController
 from app.ui.chat_view import ChatView
 from app.ui.composer import Composer
 from app.ui.details_dialog import DetailsDialog
+from app.ui.documents.drop_overlay import DropOverlay
+from app.ui.elided_label import ElidedLabel
 from app.ui.first_run import WelcomePanel
+from app.ui.model_picker import ModelPicker
 from app.ui.model_worker import ModelWorker
 from app.ui.presets import Preset, PresetStore
 from app.ui.status_bar import StatusBar
@@ -67,6 +70,7 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.resize(1280, 800)
         self._build()
+        self.drop_overlay = DropOverlay(self, self._has_documents)
         self.actions_ = Actions(self)
         self._connect()
         self.retranslate()
@@ -74,6 +78,7 @@ class MainWindow(QMainWindow):
         self.show_conversation(None)
         self.composer.edit.setFocus()  # type at once
         QTimer.singleShot(150, self.chat_view.warm_up)
+        QTimer.singleShot(0, lambda: history_actions.warn_if_unavailable(self))
 
     # -- layout ---------------------------------------------------------------------------
     def _build(self) -> None:
@@ -109,14 +114,15 @@ class MainWindow(QMainWindow):
         header = QFrame(parent, objectName="ChatHeader")
         row = QHBoxLayout(header)
         row.setContentsMargins(24, 10, 16, 10)
-        self.title_label = QLabel(header, objectName="ChatTitle")
-        self.model_label = QLabel(header, objectName="MessageMeta")  # this conversation's model
+        self.title_label = ElidedLabel(header, objectName="ChatTitle")  # a long title: "…"
+        self.model_picker = ModelPicker(self.runtime, header)  # this conversation's model
+        self.model_picker.modelChosen.connect(self.choose_model)
         self.preset_label = QLabel(header, objectName="MessageMeta")
         self.preset_combo = QComboBox(header)
         self.preset_combo.setMinimumWidth(180)
         self.preset_combo.activated.connect(self._on_preset_chosen)
         row.addWidget(self.title_label, 1)
-        row.addWidget(self.model_label)
+        row.addWidget(self.model_picker)
         row.addWidget(self.preset_label)
         row.addWidget(self.preset_combo)
         return header
@@ -134,6 +140,7 @@ class MainWindow(QMainWindow):
             lambda: self.sidebar.ask_rename(c.conversation_id) if c.conversation_id else None
         )
         a.delete.triggered.connect(self.sidebar.delete_current)
+        a.delete_all.triggered.connect(lambda: history_actions.ask_delete_all(self))
         a.quit.triggered.connect(self.close)
         a.model_manager.triggered.connect(self.open_model_manager)
         a.about.triggered.connect(self.show_about)
@@ -145,6 +152,7 @@ class MainWindow(QMainWindow):
         self.composer.sendRequested.connect(self.send)
         self.composer.stopRequested.connect(c.stop)
         self.composer.editLastRequested.connect(self.edit_last)
+        self.composer.filesAttached.connect(self.documents_dropped)  # as if dropped
         self.chat_view.regenerateRequested.connect(c.regenerate)
         self.chat_view.editSubmitted.connect(c.edit)
         self.chat_view.siblingRequested.connect(c.show_sibling)
@@ -156,6 +164,8 @@ class MainWindow(QMainWindow):
         c.conversationsChanged.connect(self.sidebar.schedule_refresh)
         c.replyUpdated.connect(self.chat_view.update_stream)
         c.replyFailed.connect(self.chat_view.show_error)
+        c.replyWaiting.connect(self.chat_view.show_waiting)
+        c.thoughtUpdated.connect(self.chat_view.update_thought)
         c.refused.connect(self._on_refused)
         c.replyFinished.connect(lambda _id, _status, stats: self.status.set_stats(stats))
         c.busyChanged.connect(self._on_busy)
@@ -172,6 +182,7 @@ class MainWindow(QMainWindow):
 
     def _on_model_loaded(self, info: ModelInfo) -> None:
         self.status.set_model(info)
+        self.composer.set_server(info.metadata.get("server") or None)
         self.welcome.set_demo_model(info.sha256 == DEFAULT_MODEL_SHA256)
         self._update_header()
 
@@ -245,8 +256,12 @@ class MainWindow(QMainWindow):
         conv = self.store.find_conversation(conv_id) if conv_id is not None else None
         self.title_label.setText(conv.title if conv and conv.title else self.tr("New chat"))
         loaded = self.worker.model_info
-        model = conv.model_name if conv and conv.model_name else (loaded.name if loaded else "")
-        self.model_label.setText(self.tr("Model: {name}").format(name=model) if model else "")
+        if conv is not None and conv.model_sha256:
+            self.model_picker.refresh(conv.model_sha256, conv.model_name or "")
+        elif loaded is not None:
+            self.model_picker.refresh(loaded.sha256, loaded.name)
+        else:
+            self.model_picker.refresh(None)
         prompt = (
             conv.system_prompt
             if conv
@@ -306,6 +321,8 @@ class MainWindow(QMainWindow):
             self.languageChanged.emit(changes["language"])
         if any(name in changes for name in MODEL_SETTINGS):
             self.load_model()
+        if "history_encrypted" in changes:
+            history_actions.apply_encryption_change(self, changes["history_encrypted"])
 
     def open_model_manager(self) -> None:
         try:
@@ -320,6 +337,12 @@ class MainWindow(QMainWindow):
         dialog = ModelManagerDialog(self.runtime, self.worker, self)
         dialog.modelChosen.connect(self.use_model)
         dialog.exec()
+
+    def choose_model(self, spec: str) -> None:
+        """The header's model choice: the open conversation (or the next new chat) answers with
+        it; it loads now, in the background."""
+        self.controller.choose_model(spec)
+        self.worker.load_model(spec)
 
     def use_model(self, path: str) -> None:
         """The model manager chose a model: the open conversation switches to it (it remembers
@@ -381,6 +404,10 @@ class MainWindow(QMainWindow):
             event.acceptProposedAction()
             self.documents_dropped(paths)
 
+    def _has_documents(self) -> bool:
+        conv_id = self.controller.conversation_id
+        return conv_id is not None and bool(self.store.documents(conv_id))
+
     def documents_dropped(self, paths: list[Path]) -> None:
         self.documentsDropped.emit(paths)
         for handler in self._drop_handlers:
@@ -418,6 +445,7 @@ class MainWindow(QMainWindow):
         self.controller.blockSignals(True)  # late job results must not touch a closed store
         self.controller.stop()
         self.worker.shutdown()
+        self.sidebar.finalize_pending()  # a deletion still offering Undo becomes final
         self.store.close()
 
 
