@@ -32,6 +32,7 @@ MAX_DIMS = 4  # GGML_MAX_DIMS
 MAX_ARRAY_DEPTH = 2
 KEEP_ARRAY = 4096  # arrays up to this length keep their values (per-layer head counts)
 DEFAULT_ALIGNMENT = 32
+TENSOR_ALIGNMENT = 32  # ggml-backend's: a mapped weight buffer must start on it
 # Architectures that are GGUF files but not language models llama.cpp can chat with.
 _NOT_LANGUAGE_MODELS = {
     "clip": "a vision projector (mmproj)",
@@ -267,6 +268,14 @@ class _Parser:
         if not isinstance(alignment, int) or alignment <= 0 or alignment & (alignment - 1):
             raise ModelError(f"{self.label} has an invalid alignment {alignment!r}; {_CORRUPT}")
         data_start = -(-self.pos // alignment) * alignment
+        first = data_start + min((t[3] for t in tensors), default=0)
+        if first % TENSOR_ALIGNMENT:
+            # llama.cpp maps the file and asserts (aborts) that the weights start aligned.
+            raise ModelError(
+                f"{self.label}: its weights start at byte {first}, not on the "
+                f"{TENSOR_ALIGNMENT}-byte boundary llama.cpp needs (general.alignment is "
+                f"{alignment}); {_CORRUPT}"
+            )
         n_params = 0
         for name, dims, ttype, offset in tensors:
             try:
