@@ -19,7 +19,7 @@ from app.core.models.fit import FitResult, format_bytes
 from app.core.models.registry import InstalledModel
 
 _BADGE_COLORS = {"fits": "#2e7d32", "tight": "#ef6c00", "too_big": "#c62828"}
-NAME_MIN = 200  # px: below this the Name column elides; columns give way first
+NAME_ROOM = 320  # px: the Name column gets up to this (or its widest name) before others show
 # Architecture, Context, License: hidden in this order when the window is too narrow for all
 # columns (their values stay in the Name column's tooltip).
 OPTIONAL_COLUMNS = (1, 5, 6)
@@ -41,6 +41,7 @@ class InstalledTable(QTableWidget):
         header = self.horizontalHeader()
         header.setStretchLastSection(False)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)  # the rest: to contents
+        self.setWordWrap(False)  # a wrapped name lost its second line (the quantisation)
         self.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # keeps the quantisation in view
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.models: list[InstalledModel] = []
@@ -113,14 +114,15 @@ class InstalledTable(QTableWidget):
         self.fit_columns()
 
     def fit_columns(self) -> None:
-        """Hide the optional columns, least useful first, until the others fit the view."""
+        """Hide the optional columns, least useful first, until the names have room."""
         header = self.horizontalHeader()
         for column in OPTIONAL_COLUMNS:
             header.setSectionHidden(column, False)
         available = self.viewport().width()
+        name_room = min(self._column_width(0), NAME_ROOM)
         for column in OPTIONAL_COLUMNS:
             shown = [c for c in range(1, self.columnCount()) if not header.isSectionHidden(c)]
-            if NAME_MIN + sum(self._column_width(c) for c in shown) <= available:
+            if name_room + sum(self._column_width(c) for c in shown) <= available:
                 break
             header.setSectionHidden(column, True)
 
