@@ -84,3 +84,26 @@ def test_stop_before_the_first_piece_sends_nothing() -> None:
         cancel.cancel()
         assert list(stream) == [] and stream.stats.stop_reason == "cancelled"
         assert silent.chats == 0
+
+
+def test_a_reply_sent_whole_instead_of_streamed_is_taken() -> None:
+    from app.core.types import ChatMessage, GenerationParams, Thought
+    from tests.helpers.openai_server import StallingServer
+
+    with StallingServer(whole=True) as whole:
+        remote = backend_for(whole.url)
+        remote.load("gpu/slow")
+        stream = remote.generate([ChatMessage("user", "x")], GenerationParams())
+        pieces = list(stream)
+    assert pieces == ["Hmm.", "All at once."] and isinstance(pieces[0], Thought)
+    assert stream.stats.stop_reason == "length"
+    assert (stream.stats.prompt_tokens, stream.stats.generated_tokens) == (5, 3)
+
+
+def test_a_redirect_is_not_followed(server: ModelServer, tmp_path) -> None:
+    listing = tmp_path / "models.json"
+    listing.write_text('{"data": []}')
+    server.serve("/v1/models", listing, redirect=True)
+    with pytest.raises(RemoteError, match=r"redirects elsewhere \(HTTP 302: to /cdn/v1/models"):
+        backend_for(server.url("/v1")).list_models()
+    assert not server.gets("/cdn/v1/models")

@@ -176,11 +176,19 @@ def company_policy(
     return path
 
 
+WHOLE_REPLY = (
+    b'{"object":"chat.completion","choices":[{"index":0,"finish_reason":"length","message":'
+    b'{"role":"assistant","reasoning_content":"Hmm.","content":"All at once."}}],'
+    b'"usage":{"prompt_tokens":5,"completion_tokens":3}}'
+)
+
+
 class StallingServer:
     """A real HTTP server on 127.0.0.1 that lists one model, then answers a chat completion with
-    one piece and goes silent (a server busy on a long prompt): for Stop while nothing comes."""
+    one piece and goes silent (a server busy on a long prompt): for Stop while nothing comes.
+    `whole=True`: it answers the completion as one JSON body instead, ignoring `stream`."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, whole: bool = False) -> None:
         import threading
         from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -209,6 +217,9 @@ class StallingServer:
                     self.send_error(404)
                     return
                 outer.chats += 1
+                if whole:
+                    self._send(WHOLE_REPLY, "application/json")
+                    return
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
                 self.end_headers()

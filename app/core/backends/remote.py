@@ -44,6 +44,7 @@ from app.core.backends.remote_api import (
     parse_chunk,
     remote_model,
     token_count,
+    whole_as_chunk,
 )
 from app.core.backends.remote_errors import (
     RemoteError,
@@ -177,17 +178,16 @@ class RemoteBackend:
         if not messages:
             raise ValueError("generate() needs at least one message")
         started = time.perf_counter()
-        fitted = list(messages)
-        dropped = 0
+        fitted, dropped, counted = list(messages), 0, 0
         available = info.n_ctx - reply_budget(params.max_tokens, info.n_ctx)
         upper = sum(len(m.content.encode()) + MESSAGE_OVERHEAD for m in messages)
         if upper + MESSAGE_OVERHEAD > available:  # may not fit: count for real (else no need)
             result = fit_history(messages, n_ctx=info.n_ctx, max_tokens=params.max_tokens,
                                  count=self._count_prompt)  # fmt: skip
-            fitted, dropped = result.messages, result.dropped
+            fitted, dropped, counted = result.messages, result.dropped, result.prompt_tokens
         body = chat_body(info.name, fitted, params)
         state = StreamState(started=started, dropped=dropped, cancel=cancel)
-        state.stats.prompt_tokens = self._count_prompt(fitted) if dropped else 0
+        state.stats.prompt_tokens = counted  # the server's own count replaces it when sent
         stream = RemoteTokenStream(self._pieces(body, state), state)
         stream.messages = fitted
         return stream
@@ -221,10 +221,12 @@ class RemoteBackend:
                                             read_s=self.timeouts.read)  # fmt: skip
                 _log.warning("%s", message)
                 raise RemoteError(message, server=self.server.name) from exc
-            if response.status_code < 400 and response.status_code not in (301, 302, 307, 308):
+            if response.status_code < 300:
                 return response
             detail = server_detail(response.read())
             response.close()
+            if response.is_redirect:  # never followed: the policy names the one address
+                detail = f"to {response.headers.get('location', '?')}; Enclave follows no redirect"
             if attempt == 1 and response.status_code in RETRY_STATUSES:
                 time.sleep(0.5)
                 continue
@@ -269,7 +271,11 @@ class RemoteBackend:
         response = self._send(request, stream=True)
         remove = state.cancel.on_cancel(lambda: _shut(response)) if state.cancel else None
         try:
-            for event in sse.events(response.iter_lines()):
+            if "text/event-stream" not in response.headers.get("content-type", ""):
+                # A server (or a proxy) that answered the whole reply at once instead
+                yield from state.take(whole_as_chunk(response.read()), self.server.name)
+                state.done = True
+            for event in [] if state.done else sse.events(response.iter_lines()):
                 if state.cancelled:
                     return
                 if event.data.strip() == "[DONE]":

@@ -65,6 +65,17 @@ def parse_chunk(data: str) -> dict[str, Any]:
     return chunk if isinstance(chunk, dict) else {}
 
 
+def whole_as_chunk(body: bytes) -> dict[str, Any]:
+    """A non-streamed `chat.completion` in the shape of one streamed chunk."""
+    whole = parse_chunk(body.decode("utf-8", "replace"))
+    choices = [
+        {"delta": c.get("message") or {}, "finish_reason": c.get("finish_reason") or "stop"}
+        for c in whole.get("choices") or ()
+        if isinstance(c, dict)
+    ]
+    return {**whole, "choices": choices}
+
+
 def token_count(data: dict[str, Any]) -> int | None:
     if isinstance(data.get("count"), int):
         return data["count"]

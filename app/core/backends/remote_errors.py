@@ -66,6 +66,11 @@ def server_detail(body: bytes | str) -> str:
 
 def status_message(server: str, status: int, detail: str, model: str | None = None) -> str:
     said = f": {detail}" if detail else ""
+    if 300 <= status < 400:
+        return (
+            f"The company server {server} redirects elsewhere (HTTP {status}{said}); the "
+            f"policy's url must be the server's own address."
+        )
     if status in (401, 403):
         return (
             f"The company server {server} refused the token (HTTP {status}); ask your "
