@@ -79,7 +79,9 @@ def database_path() -> Path:
     return CACHE / f"store-v{GENERATOR_VERSION}-{HEAD_REVISION}" / "enclave.sqlite3"
 
 
-def build(path: Path, seed: int = 7) -> None:
+def build(
+    path: Path, seed: int = 7, conversations: int = CONVERSATIONS, messages: int = MESSAGES
+) -> None:
     """Create the schema with the real Store, then bulk-insert everything in one transaction."""
     from app.core.store import Store
 
@@ -96,7 +98,7 @@ def build(path: Path, seed: int = 7) -> None:
         return " ".join(rng.choices(words, cum_weights=cum, k=n_words))
 
     start = datetime(2024, 1, 1, tzinfo=UTC)
-    others = _split(MESSAGES - LONG_CONVERSATION, CONVERSATIONS - 1, rng)
+    others = _split(messages - LONG_CONVERSATION, conversations - 1, rng)
     per_conversation = [LONG_CONVERSATION, *others]
     con = sqlite3.connect(path)
     con.execute("PRAGMA synchronous = OFF")

@@ -36,6 +36,7 @@ BENCHMARKS: dict[str, tuple[list[str], list[str]]] = {
     "bench_latency": (["--runs", "3"], ["--runs", "1", "--turns", "5"]),
     "bench_startup": (["--runs", "5"], ["--runs", "1"]),
     "bench_store": (["--runs", "15"], ["--runs", "3"]),
+    "bench_store_encrypted": (["--runs", "15"], ["--runs", "3"]),
     "bench_summarize": ([], ["--pages", "2"]),
     "bench_remote": (["--runs", "7"], ["--runs", "1", "--tokens", "16"]),
     "bench_serve": (["--runs", "5"], ["--runs", "1", "--tokens", "16"]),
@@ -191,6 +192,17 @@ def rows_for(results: dict[str, dict[str, Any] | None]) -> list[Row]:
             Row("Open 2,000 messages: to first paint", f["open_first_paint_ms"], "ms", 150.0,
                 note="real MainWindow, offscreen"),
         ]  # fmt: skip
+    encrypted = results.get("bench_store_encrypted")
+    if encrypted:
+        for name, label in (("sidebar", "sidebar"), ("search", "search, slowest query"),
+                            ("open", "open 2,000 messages"), ("cold_open", "fresh open")):
+            f = encrypted["figures"][name]
+            rows.append(Row(
+                f"Encrypted history ÷ plain: {label}", f["ratio"], "",
+                encrypted["target_ratio"], "lower",
+                f"{f['encrypted_ms']:.1f} vs {f['plain_ms']:.1f} ms, SQLCipher 4, "
+                f"{encrypted['database']['messages']:,} messages",
+            ))  # fmt: skip
     summary = results.get("bench_summarize")
     if summary:
         rows.append(Row(
