@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sqlite3
 import stat
 import sys
 import time
@@ -99,21 +98,25 @@ def _data_dir(runtime: Runtime) -> str:
 
 
 def _store(runtime: Runtime) -> str:
-    store = runtime.open_store()
-    store.close()
     db = runtime.paths.database
     if not runtime.policy.history.enabled:
+        runtime.open_store().close()
         return "history is off by policy: nothing is written"
-    with sqlite3.connect(db, timeout=5) as con:
-        result = con.execute("PRAGMA quick_check").fetchone()[0]
-        if result != "ok":
-            raise EnclaveError(f"The database {db} is damaged ({result}).")
-        con.execute("BEGIN IMMEDIATE")  # proves we can take the write lock
-        con.rollback()
+    from app.core.store.database import write_engine
+
+    # Through the store: an encrypted history is checked with its key from the keyring.
+    with runtime.open_store() as store:
+        problems = store.integrity_check()
+        if problems:
+            raise EnclaveError(f"The database {db} is damaged ({problems[0]}).")
+        with write_engine(store.engine).begin():
+            pass  # BEGIN IMMEDIATE: proves we can take the write lock
+        encrypted = store.encrypted
     mode = stat.S_IMODE(db.stat().st_mode)
     if mode & 0o077:
         raise EnclaveError(f"{db} is readable by other users (mode {mode:o}).")
-    return f"{db} is intact and writable (mode {mode:o})"
+    form = "encrypted, " if encrypted else ""
+    return f"{db} is intact and writable ({form}mode {mode:o})"
 
 
 def _model_file(runtime: Runtime, report: Report, state: dict[str, Any]) -> str:
