@@ -1,4 +1,5 @@
-"""Zip bombs built by hand: members whose directory entries declare any size, true or not.
+"""Decompression bombs built by hand: zip members whose directory entries declare any size,
+true or not, and a PDF whose page content stream inflates to 1 GiB.
 
 `zipfile` always writes the true sizes, so the archive is assembled here from raw deflate
 streams; the inflated content is never held in memory (1 GiB goes through the compressor in
@@ -99,3 +100,28 @@ def inflating_odt(path: Path, *, lie: bool) -> Path:
     )
     mimetype = stored("mimetype", b"application/vnd.oasis.opendocument.text")
     return write_zip(path, [mimetype, content])
+
+
+def inflating_pdf(path: Path, inflated: int = GiB) -> Path:
+    """A one-page PDF whose content stream is `inflated` bytes of spaces, Flate-compressed."""
+    stream = repeated("content", b"   ", inflated).data
+    stream = b"\x78\xda" + stream + struct.pack(">I", 1)  # zlib wrapper; Adler-32 left wrong
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R >>",
+        b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream + b"\nendstream",
+    ]
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
+    path.write_bytes(bytes(out))
+    return path

@@ -8,6 +8,7 @@ import pypdfium2 as pdfium
 
 from app.core.documents.extract.guards import check_pages
 from app.core.documents.extract.pages import Extracted
+from app.core.documents.extract.pdf_streams import check_pdf_streams
 from app.core.documents.model import DocumentLimits, Page
 from app.core.errors import DocumentError
 
@@ -19,6 +20,7 @@ class PasswordRequired(DocumentError):
 
 
 def extract_pdf(path: Path, limits: DocumentLimits, password: str | None = None) -> Extracted:
+    check_pdf_streams(path, limits)  # pdfium inflates each content stream whole
     try:
         pdf = pdfium.PdfDocument(path, password=password)
     except pdfium.PdfiumError as exc:
