@@ -73,6 +73,7 @@ def test_cli_delete_is_final_and_the_rest_survives(tmp_path: Path) -> None:
     assert {c["messages"] for c in listed} == {2}
     for args in (
         ("export", str(filled.ids["beta"]), "--format", "md"),
+        ("chat", "--continue", str(filled.ids["beta"]), "and then?"),
         ("history", "delete", str(filled.ids["beta"])),
     ):
         assert "no conversation" in assert_one_clear_line(enclave(*args, data_dir=data))
