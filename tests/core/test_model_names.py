@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +13,7 @@ from app.core.engine import LocalEngine
 from app.core.errors import ModelError
 from app.core.models.gguf_check import check_gguf
 from app.core.models.naming import display_name
-from app.core.models.registry import Registry
+from app.core.models.registry import NAMING, Registry
 from app.core.types import LoadOptions
 from tests.helpers.gguf_build import write_smol
 from tests.helpers.gguf_edit import copy_with_metadata
@@ -157,3 +158,19 @@ def test_a_forgotten_model_forgets_its_name(registry: Registry) -> None:
     registry.rename(model.id, "Mine")
     registry.forget(model.id)
     assert "names" in registry._read() and model.id not in registry._read()["names"]
+
+
+def test_models_named_by_the_old_rule_are_named_again_once(registry: Registry) -> None:
+    model = smol(registry)
+    data = json.loads(registry.file.read_text(encoding="utf-8"))
+    for entry in [data["models"][model.id], *(c["entry"] for c in data["scan_cache"].values())]:
+        entry["name"] = SMOL_RUN["name"]  # what earlier versions stored: general.name
+        entry.pop("naming", None)
+    registry.file.write_text(json.dumps(data), encoding="utf-8")
+    assert registry.get(model.id).name == SMOL_RUN["name"]  # read as it was stored
+
+    assert smol(registry).name == "SmolLM2 135M Instruct · Q8_0"  # a refresh names it anew
+    raw = json.loads(registry.file.read_text(encoding="utf-8"))["models"][model.id]
+    assert raw["naming"] == NAMING
+    registry.rename(model.id, "Mine")
+    assert smol(registry).name == "Mine"  # the user's name still wins

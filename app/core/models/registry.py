@@ -44,6 +44,9 @@ FORMAT_VERSION = 1
 Source = Literal["bundled", "import", "download", "shared"]
 Placement = Literal["copy", "symlink", "hardlink", "in-place"]
 LOCK_FILE = ".registry.lock"
+# How names are made from headers (app.core.models.naming). Imported and shared models named
+# by an earlier rule (the raw general.name) are named again, once, from their header.
+NAMING = 2
 
 
 @dataclass(frozen=True)
@@ -265,6 +268,8 @@ class Registry:
             for raw in found:
                 if raw["id"] not in models or raw["source"] == "bundled":
                     models[raw["id"]] = raw
+            for raw in models.values():
+                _name_anew(raw)
             current["scan_cache"] = fresh_cache
 
     def _bundled(self, data: dict[str, Any]) -> InstalledModel | None:
@@ -313,6 +318,8 @@ class Registry:
             entry = cached.get("entry") if isinstance(cached, dict) else None
             if cached and cached.get("stamp") == stamp and (not entry or entry["source"] == source):
                 fresh[str(path)] = cached
+                if entry is not None:
+                    _name_anew(entry)
                 if entry is None:
                     self.problems.append(cached.get("problem") or f"{path.name} is not usable.")
                 continue
@@ -323,7 +330,7 @@ class Registry:
                 self.problems.append(str(exc))
                 fresh[str(path)] = {"stamp": stamp, "entry": None, "problem": str(exc)}
                 continue
-            entry = new_entry(header, sha, path, source, placement).to_json()
+            entry = new_entry(header, sha, path, source, placement).to_json() | {"naming": NAMING}
             fresh[str(path)] = {"stamp": stamp, "entry": entry}
         return fresh
 
@@ -373,6 +380,18 @@ class Registry:
 
     def _write(self, data: dict[str, Any]) -> None:
         _atomic_write_json(self.file, data)
+
+
+def _name_anew(raw: dict[str, Any]) -> None:
+    """An imported or shared model named by an earlier rule gets its display name (a
+    download keeps the catalog's name; the user's own names live apart and always win)."""
+    if raw.get("naming") == NAMING or raw.get("source") not in ("import", "shared"):
+        return
+    try:
+        raw["name"] = display_name(check_gguf(raw["path"]))
+    except (ModelError, OSError):
+        return  # missing or unreadable: it keeps its name, and the list says what is wrong
+    raw["naming"] = NAMING
 
 
 def _valid(raw: Any) -> bool:
