@@ -13,11 +13,13 @@ import subprocess
 import sys
 import textwrap
 import zipfile
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
 
 from app.core.documents.extract import extract
+from app.core.documents.model import DocumentLimits
 from app.core.errors import DocumentError
 from tests.helpers.zip_bombs import (
     CONTENT_TYPES,
@@ -160,3 +162,28 @@ def test_a_fifo_is_not_a_regular_file(tmp_path: Path) -> None:
     result = enclave("summarize", fifo, data_dir=tmp_path / "data", timeout=60)
     assert result.code == 1 and "Traceback" not in result.err
     assert "pipe.pdf: this is not a regular file" in result.err, result.err
+
+
+def test_an_email_attachment_is_never_decoded_or_held_whole(tmp_path: Path) -> None:
+    """A 56 MB message (a 40 MB attachment) took 460 MB when read whole; fed in blocks, less."""
+    message = EmailMessage()
+    message["Subject"] = "Quarterly report"
+    message.set_content("Please find the report attached.\n")
+    payload = os.urandom(40 << 20)
+    message.add_attachment(payload, maintype="application", subtype="zip", filename="r.zip")
+    path = tmp_path / "report.eml"
+    path.write_bytes(bytes(message))
+    error, peak_mb = extract_in_child(path)
+    assert error is None
+    assert peak_mb < PEAK_LIMIT_MB, f"peak {peak_mb:.0f} MB"
+    text = extract(path).pages[0].text
+    assert "Please find the report attached." in text and "Attachments (not read): r.zip" in text
+
+
+def test_an_email_body_over_the_limit_is_refused_before_decoding(tmp_path: Path) -> None:
+    message = EmailMessage()
+    message.set_content("word " * 200_000, cte="base64")
+    path = tmp_path / "long.eml"
+    path.write_bytes(bytes(message))
+    with pytest.raises(DocumentError, match="more than 100,000 characters"):
+        extract(path, DocumentLimits(max_chars=100_000))
