@@ -69,6 +69,7 @@ class ApiServer:
 
     def __init__(self, runtime: Runtime, store: Any, executor: Any, port: int = DEFAULT_PORT):
         import uvicorn
+        from uvicorn.protocols.http.h11_impl import H11Protocol
 
         from app.api.app import create_app
         from app.core.chat import ConversationService
@@ -80,7 +81,12 @@ class ApiServer:
         self.url = f"http://{HOST}:{self._sock.getsockname()[1]}/v1"
         service = ConversationService(runtime, store)
         app = create_app(service, executor, token, lambda: list_models(runtime))
-        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
+        # Everything named, nothing chosen by uvicorn at run time: no module imported by name
+        # (the frozen bundle ships only what it sees imported), no websockets.
+        config = uvicorn.Config(
+            app, http=H11Protocol, ws="none", loop="none", lifespan="off",
+            log_level="warning", access_log=False,
+        )  # fmt: skip
         self._server = uvicorn.Server(config)
         self._thread: threading.Thread | None = None
 
