@@ -2,8 +2,9 @@
 
 `cut_off(root)` walks every visible widget under `root` and reports, in words, each label,
 button, check box, radio button or combo box narrower than its text needs, each header
-section narrower than its title, each word-wrapped label shorter than its lines, and each
-scroll area showing a horizontal scrollbar. Tabs are each walked in turn.
+section narrower than its title, each tab elided or behind scroll arrows, each word-wrapped
+label shorter than its lines, and each scroll area showing a horizontal scrollbar. Tabs are
+each walked in turn.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QStyle,
     QStyleOptionComboBox,
+    QTabBar,
     QTabWidget,
     QWidget,
 )
@@ -63,6 +65,8 @@ def _problem(widget: QWidget) -> str | None:
         return _too_narrow(widget.width(), _combo_needs(widget))
     if isinstance(widget, QHeaderView) and widget.orientation().name == "Horizontal":
         return _header(widget)
+    if isinstance(widget, QTabBar):
+        return _tabs(widget)
     if isinstance(widget, QAbstractScrollArea) and widget.horizontalScrollBar().isVisible():
         return "shows a horizontal scrollbar"
     return None
@@ -111,6 +115,16 @@ def _header(header: QHeaderView) -> str | None:
                 f"column {title!r} is {header.sectionSize(logical)}px wide, its title needs "
                 f"{needed}px"
             )
+    return None
+
+
+def _tabs(bar: QTabBar) -> str | None:
+    for index in range(bar.count()):
+        rect, text = bar.tabRect(index), bar.tabText(index)
+        if not bar.rect().contains(rect):
+            return f"tab {text!r} lies outside the bar (behind its scroll arrows)"
+        if bar.fontMetrics().horizontalAdvance(text) > rect.width():
+            return f"tab {text!r} is {rect.width()}px wide, shorter than its text"
     return None
 
 
