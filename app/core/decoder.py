@@ -9,11 +9,13 @@ tokens, so it takes effect before the next one is made.
 from __future__ import annotations
 
 import logging
-from collections.abc import Generator, Sequence
+from collections.abc import Generator
 from time import perf_counter
 
 from app.core.errors import ModelError
 from app.core.llama_native import NativeContext, NativeError, NativeModel, SamplerChain
+from app.core.loop_guard import LoopGuard
+from app.core.reply_end import ReplyEnd
 from app.core.token_stream import TextAssembler
 from app.core.types import CancelToken, GenerationParams, GenerationStats, StopReason
 
@@ -53,17 +55,20 @@ class Decoder:
         tokens: list[int],
         params: GenerationParams,
         cancel: CancelToken,
-        stops: Sequence[str],
-        stop_ids: frozenset[int],
+        end: ReplyEnd,
         stats: GenerationStats,
         started: float,
         strip_leading: bool,
     ) -> Generator[str, None, None]:
         """Evaluate the prompt, then stream the reply; it ends at an end-of-generation token,
-        one of `stop_ids` (the template's markers, checked by id: they have no text), a stop
-        string, the token limit or Stop."""
+        one of `end.stop_ids` (the template's markers, checked by id: they have no text), a
+        stop string, a turn start, a loop, the token limit or Stop (see reply_end)."""
         model, ctx = self.model, self.ctx
-        assembler = TextAssembler(stops, strip_leading=strip_leading)
+        assembler = TextAssembler(
+            end.stops, strip_leading=strip_leading, turn_starts=end.turn_starts
+        )
+        loops = LoopGuard() if end.stop_on_loops else None
+        stop_ids = end.stop_ids
         limit = max(0, min(params.max_tokens, ctx.n_ctx - len(tokens)))
         reason: StopReason = "stop"
         generated = 0
@@ -108,6 +113,9 @@ class Decoder:
                 if text:
                     yield text
                 if assembler.stopped:
+                    break
+                if loops is not None and loops.push(text):
+                    reason = "loop"
                     break
                 pending = token
             tail = assembler.flush()

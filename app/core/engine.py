@@ -30,7 +30,8 @@ from app.core.models.gguf_check import GgufHeader, check_gguf
 from app.core.models.naming import display_name
 from app.core.prompt import PromptText
 from app.core.prompt_tokens import PromptTokenizer
-from app.core.templates import ChatTemplate, ChatTemplateError, select_template
+from app.core.reply_end import TurnSigns, reply_end, turn_signs
+from app.core.templates import ChatTemplate, select_template
 from app.core.token_stream import LocalTokenStream
 from app.core.types import (
     CancelToken,
@@ -120,26 +121,6 @@ def _template_for(header: GgufHeader, model: NativeModel, override: str | None) 
     )
 
 
-_SAMPLE = (
-    ChatMessage("system", "s"), ChatMessage("user", "u"), ChatMessage("assistant", "a"),
-    ChatMessage("user", "v"),
-)  # fmt: skip
-
-
-def _turn_markers(template: ChatTemplate, tokenizer: PromptTokenizer) -> frozenset[int]:
-    """The control tokens the template writes (turn openers and closers, BOS…).
-
-    A reply never contains one as text: they detokenize to nothing, so a model that starts a
-    new turn would print its role word ("…user") and go on. The decoder stops at them by id.
-    """
-    for sample in (_SAMPLE, _SAMPLE[1:], _SAMPLE[-1:]):
-        try:
-            return frozenset(tokenizer.markup_controls(template.render(sample)))
-        except ChatTemplateError:  # a template with rules on roles; try a simpler sample
-            continue
-    return frozenset()
-
-
 class LocalEngine:
     def __init__(self) -> None:
         self._model: NativeModel | None = None
@@ -147,7 +128,7 @@ class LocalEngine:
         self._info: ModelInfo | None = None
         self._template: ChatTemplate | None = None
         self._tokenizer: PromptTokenizer | None = None
-        self._markers: frozenset[int] = frozenset()
+        self._signs = TurnSigns()
         self._decoder: Decoder | None = None
         self._active: LocalTokenStream | None = None
 
@@ -193,7 +174,7 @@ class LocalEngine:
             raise
         self._model, self._ctx, self._template = model, ctx, template
         self._tokenizer = PromptTokenizer(model)
-        self._markers = _turn_markers(template, self._tokenizer)
+        self._signs = turn_signs(template, self._tokenizer)
         self._decoder = Decoder(model, ctx)
         self._info = ModelInfo(
             path=str(path),
@@ -225,7 +206,7 @@ class LocalEngine:
             self._template.close()  # a GGUF template's helper process
         self._model = self._ctx = self._template = self._info = self._decoder = None
         self._tokenizer = None
-        self._markers = frozenset()
+        self._signs = TurnSigns()
 
     def _require(self) -> tuple[NativeModel, NativeContext, ChatTemplate]:
         if self._model is None or self._ctx is None or self._template is None:
@@ -263,10 +244,10 @@ class LocalEngine:
         return self._tokenizer.tokens(prompt, cache=cache)
 
     @property
-    def turn_markers(self) -> frozenset[int]:
-        """Control token ids that end a reply: the template's own markers."""
+    def turn_signs(self) -> TurnSigns:
+        """What ends a reply besides end tokens: the template's markers and turn starts."""
         self._require()
-        return self._markers
+        return self._signs
 
     def clear_cache(self) -> None:
         """Forget the KV cache (the next prompt is evaluated from scratch)."""
@@ -307,7 +288,7 @@ class LocalEngine:
         if fitted.dropped:
             _log.info("Dropped the %d oldest messages to fit the context", fitted.dropped)
         tokens = prompt_for(fitted.messages)
-        stops = () if params.ignore_eos else (*template.stop, *params.stop)
+        stops = (*template.stop, *params.stop)
         stats = GenerationStats(prompt_tokens=len(tokens), dropped_messages=fitted.dropped)
         stream = self._start(tokens, params, cancel, stops, stats, started, strip_leading=True)
         stream.messages = fitted.messages
@@ -330,7 +311,7 @@ class LocalEngine:
         available = ctx.n_ctx - reply_budget(params.max_tokens, ctx.n_ctx)
         if len(tokens) > available:
             raise ContextOverflowError(len(tokens), available, ctx.n_ctx)
-        stops = () if params.ignore_eos else params.stop
+        stops = params.stop
         stats = GenerationStats(prompt_tokens=len(tokens))
         return self._start(tokens, params, cancel, stops, stats, started, strip_leading=False)
 
@@ -348,19 +329,9 @@ class LocalEngine:
         decoder = self._decoder
         if decoder is None:
             raise ModelError("No model is loaded; load a model first.")
-        model = decoder.model
-        stop_ids = self._markers | {
-            t for t in (model.special_token(s) for s in stops) if t is not None
-        }
+        end = reply_end(params, self._signs, stops, decoder.model.special_token)
         run = decoder.run(
-            tokens,
-            params,
-            cancel or CancelToken(),
-            stops,
-            frozenset() if params.ignore_eos else stop_ids,
-            stats,
-            started,
-            strip_leading,
+            tokens, params, cancel or CancelToken(), end, stats, started, strip_leading
         )
         self._active = LocalTokenStream(run, stats)
         return self._active

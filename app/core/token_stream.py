@@ -4,6 +4,10 @@ A token can end in the middle of a UTF-8 character (emoji, CJK, accented letters
 vocabularies), and a stop string can span several tokens. The assembler buffers both cases:
 incomplete bytes until the character is whole, and text that might be the start of a stop
 string until it is clear either way, so a stop string never reaches the output.
+
+A turn start is a stop string ("user\n") that counts only when glued to the text before it, or
+at the start of a line: a model that cannot write a turn's control token writes some stand-in
+and then the role word, "…mendatanguser\n", where a sentence would have a space first.
 """
 
 from __future__ import annotations
@@ -16,9 +20,17 @@ from app.core.types import ChatMessage, GenerationStats
 
 
 class TextAssembler:
-    def __init__(self, stop: Sequence[str] = (), *, strip_leading: bool = False) -> None:
+    def __init__(
+        self,
+        stop: Sequence[str] = (),
+        *,
+        strip_leading: bool = False,
+        turn_starts: Sequence[str] = (),
+    ) -> None:
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         self._stop = tuple(s for s in stop if s)
+        self._turn_starts = tuple(s for s in turn_starts if s)
+        self._last = ""  # the last character shown (a turn start must be glued to it)
         self._held = ""  # decoded text that may still turn into a stop string
         self._strip_leading = strip_leading
         self.stopped = False  # a stop string was found; nothing more will be emitted
@@ -40,7 +52,9 @@ class TextAssembler:
             return text[:cut]
         keep = self._partial_stop_length(text)
         self._held = text[len(text) - keep :] if keep else ""
-        return text[: len(text) - keep]
+        shown = text[: len(text) - keep]
+        self._last = shown[-1:] or self._last
+        return shown
 
     def flush(self) -> str:
         """The end: release held text and any trailing incomplete bytes (as U+FFFD)."""
@@ -52,12 +66,20 @@ class TextAssembler:
 
     def _find_stop(self, text: str) -> int | None:
         hits = [i for i in (text.find(s) for s in self._stop) if i >= 0]
+        for start in self._turn_starts:
+            at = text.find(start)
+            while at >= 0:
+                before = text[at - 1] if at else self._last
+                if before not in (" ", "\t"):  # glued, at a line's start or the very start
+                    hits.append(at)
+                    break
+                at = text.find(start, at + 1)
         return min(hits) if hits else None
 
     def _partial_stop_length(self, text: str) -> int:
         """Length of the longest tail of `text` that begins some stop string."""
         best = 0
-        for stop in self._stop:
+        for stop in (*self._stop, *self._turn_starts):
             for size in range(min(len(stop) - 1, len(text)), best, -1):
                 if text.endswith(stop[:size]):
                     best = size

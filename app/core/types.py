@@ -44,6 +44,7 @@ class GenerationParams:
     seed: int | None = None
     stop: tuple[str, ...] = ()
     ignore_eos: bool = False  # run to max_tokens regardless of end tokens/stops (benchmarks)
+    stop_on_loops: bool = True  # end a reply that repeats itself over and over (stop_reason "loop")
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -51,7 +52,7 @@ class GenerationParams:
         return data
 
 
-StopReason = Literal["stop", "length", "cancelled", "error"]
+StopReason = Literal["stop", "length", "cancelled", "error", "loop"]
 
 
 @dataclass

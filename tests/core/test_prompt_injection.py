@@ -16,6 +16,7 @@ from app.core.engine import LocalEngine
 from app.core.llama_native import NativeModel, init_backend
 from app.core.prompt import Content, PromptText
 from app.core.prompt_tokens import PromptTokenizer
+from app.core.reply_end import turn_signs
 from app.core.templates import builtin_template, gguf_template
 from app.core.types import ChatMessage, GenerationParams, LoadOptions
 from tests.helpers.gguf_edit import copy_with_metadata
@@ -212,3 +213,30 @@ def test_a_models_own_template_with_attacked_history_keeps_prefix_reuse(
         assert second.stats.prompt_tokens_evaluated < second.stats.prompt_tokens // 3
     finally:
         engine.unload()
+
+
+@pytest.mark.parametrize(
+    ("family", "markers", "start"),
+    [
+        ("chatml", ("<|im_start|>", "<|im_end|>"), "user\n"),
+        ("llama3", ("<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>"), "user\n\n"),
+        ("jinja-chatml", ("<|im_start|>", "<|im_end|>"), "user\n"),
+    ],
+)
+def test_every_marker_of_the_template_ends_a_reply(
+    marker_vocab: NativeModel, family: str, markers: tuple[str, ...], start: str
+) -> None:
+    template = (
+        gguf_template(CHATML_JINJA) if family.startswith("jinja") else builtin_template(family)
+    )
+    try:
+        signs = turn_signs(template, PromptTokenizer(marker_vocab))
+    finally:
+        template.close()
+    assert signs.markers == set(ids(marker_vocab, *markers))
+    assert signs.turn_starts == (start,)
+
+
+def test_gemmas_markers_end_a_reply(engine: LocalEngine) -> None:
+    assert engine.turn_signs.markers == {105, 106}  # <start_of_turn>, <end_of_turn>
+    assert engine.turn_signs.turn_starts == ("user\n",)

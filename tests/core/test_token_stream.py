@@ -53,3 +53,29 @@ def test_earliest_of_several_stop_strings_wins() -> None:
 def test_leading_whitespace_of_a_reply_is_dropped_once() -> None:
     assembler = TextAssembler(strip_leading=True)
     assert feed(assembler, [b" ", b"\n", b" Hi", b" there"]) == ["", "", "Hi", " there"]
+
+
+def reply(assembler: TextAssembler, pieces: list[str]) -> str:
+    out = []
+    for piece in pieces:
+        out.append(assembler.push(piece.encode()))
+        if assembler.stopped:
+            break
+    out.append(assembler.flush())
+    return "".join(out)
+
+
+def test_a_turn_start_glued_to_the_text_ends_the_reply() -> None:
+    glued = TextAssembler(turn_starts=("user\n",))
+    pieces = ["Hello", "!", " How", " can", " I", " help", "?", " mendatang", "user", "\n", "Hey"]
+    assert reply(glued, pieces) == "Hello! How can I help? mendatang"
+    assert glued.stopped
+    line_start = TextAssembler(turn_starts=("user\n",))
+    assert reply(line_start, ["Sure.\n", "user", "\n", "next"]) == "Sure.\n"
+
+
+def test_a_role_word_in_a_sentence_is_text() -> None:
+    assembler = TextAssembler(turn_starts=("user\n",))
+    text = reply(assembler, ["Ask", " the", " user", "\n", "then", " the", " user", " again"])
+    assert text == "Ask the user\nthen the user again"
+    assert not assembler.stopped

@@ -19,6 +19,7 @@ class Settings:
     min_p: float = 0.05
     repeat_penalty: float = 1.1
     max_tokens: int = 512
+    stop_on_loops: bool = True  # a reply repeating itself over and over stops by itself
     context_size: int = 4096
     threads: int = 0  # 0 = choose from the CPU count
     gpu_layers: int = -1  # -1 = all when llama.cpp has a GPU backend, else 0
