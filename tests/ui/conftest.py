@@ -6,12 +6,12 @@ test suite does: every worker must be shut down (joined), never left behind or t
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QThread
+from shiboken6 import Shiboken
 
 from app.core.config.runtime import Runtime
 from tests.helpers.fake_engine import FakeEngine
@@ -32,7 +32,10 @@ def no_leaked_qthreads(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
     if "qapp" not in request.fixturenames and "qtbot" not in request.fixturenames:
         return
-    running = [t for t in gc.get_objects() if isinstance(t, QThread) and _running(t)]
+    # Qt's own list of live wrappers: what gc.get_objects() would find, without walking the
+    # whole heap after every widget test.
+    wrappers = Shiboken.getAllValidWrappers()
+    running = [t for t in wrappers if isinstance(t, QThread) and _running(t)]
     if running:
         names = ", ".join(t.objectName() or type(t).__name__ for t in running)
         pytest.fail(f"test left QThreads running: {names}; shut its ModelWorker down")
