@@ -14,9 +14,18 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QRect, QSize, Qt, QTimer
+from PySide6.QtCore import QCoreApplication, QRect, QSize, Qt, QTimer
 from PySide6.QtGui import QScreen
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QCheckBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QTableWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.core.documents.model import Citation
 from app.core.documents.summarise import SummaryProgress
@@ -217,8 +226,6 @@ def test_nothing_is_cut_off(
 
 
 def test_the_pseudo_translation_is_40_percent_longer(qtbot, language_pseudo) -> None:
-    from PySide6.QtCore import QCoreApplication
-
     source = "Link instead of copying"
     text = QCoreApplication.translate("ModelManagerDialog", source)
     assert text.startswith(source) and len(text) >= 1.4 * len(source)
@@ -231,3 +238,34 @@ def language_pseudo(qapp) -> Iterator[None]:
     qapp.installTranslator(pseudo)
     yield
     qapp.removeTranslator(pseudo)
+
+
+def test_the_walk_finds_what_is_cut_off(qtbot) -> None:
+    """The checks themselves: each kind of truncation is reported, in words."""
+    page = QWidget()
+    qtbot.addWidget(page)
+    layout = QVBoxLayout(page)
+    box = QCheckBox("Link instead of copying")
+    box.setFixedWidth(box.sizeHint().width() - 20)
+    row = QHBoxLayout()
+    row.addWidget(box)
+    row.addStretch(1)
+    layout.addLayout(row)
+    wrapped = QLabel("A long explanation that needs several lines at this width. " * 4)
+    wrapped.setWordWrap(True)
+    wrapped.setFixedHeight(12)
+    layout.addWidget(wrapped)
+    table = QTableWidget(1, 2)
+    table.setHorizontalHeaderLabels(["Quantisation", "A column far too wide for its table"])
+    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+    table.horizontalHeader().resizeSection(0, 30)
+    table.horizontalHeader().resizeSection(1, 900)
+    layout.addWidget(table)
+    page.resize(400, 300)
+    page.show()
+    qtbot.waitExposed(page)
+    found = cut_off(page, "page")
+    assert any("QCheckBox 'Link instead of copying' is" in f for f in found)
+    assert any("QLabel 'A long explanation" in f and "its lines need" in f for f in found)
+    assert any("column 'Quantisation' is 30px wide" in f for f in found)
+    assert any("QTableWidget shows a horizontal scrollbar" in f for f in found)
