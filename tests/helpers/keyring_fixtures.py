@@ -5,6 +5,7 @@ Import them into a test module: `from tests.helpers.keyring_fixtures import keyr
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -38,7 +39,8 @@ def use_backend_of_current_env() -> None:
     import keyring.backend
     import keyring.core
 
-    keyring.backend.get_all_keyring.reset()
+    with contextlib.suppress(KeyError):  # nothing to forget if it never ran
+        keyring.backend.get_all_keyring.reset()
     keyring.core.init_backend()
 
 
