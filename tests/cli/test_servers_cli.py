@@ -83,3 +83,30 @@ def test_check_fails_when_the_server_is_down(tmp_path: Path) -> None:
     result = enclave("servers", "check", policy=policy)
     assert result.code == 1 and "reachable: no" in result.out
     assert "Could not connect to the company server gpu" in result.out
+
+
+def test_a_chat_through_the_company_server_connects_to_it_and_nothing_else(
+    openai_server: OpenAIServer, company_policy: Path, tmp_path: Path
+) -> None:
+    """The whole program, under the socket audit: every connection goes to the policy's server
+    (127.0.0.1:PORT here); a crafted model string naming another server connects nowhere."""
+    import subprocess
+    import sys
+
+    from tests.helpers.socket_audit import read_log
+
+    def audited(name: str, *args: str) -> tuple[int, list[dict]]:
+        log = tmp_path / f"{name}.audit"
+        argv = [sys.executable, "-m", "tests.helpers.socket_audit", str(log), "-m", "app",
+                "--data-dir", str(tmp_path / "data"), *args]  # fmt: skip
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=300)
+        records = read_log(log) if log.exists() else []
+        network = [r for r in records if r.get("family") != "AF_UNIX"]  # local sockets aside
+        return done.returncode, [r for r in network if r["event"] == "socket.connect"]
+
+    code, connects = audited("chat", "chat", "-m", f"gpu/{MODEL_ID}", "--max-tokens", "4", "Hi")
+    assert code == 0
+    target = f"('127.0.0.1', {openai_server.port})"
+    assert connects and {r["args"][0] for r in connects} == {target}, connects
+    code, connects = audited("crafted", "chat", "-m", "llm.attacker.example/x", "Hi")
+    assert code == 3 and connects == []
