@@ -69,7 +69,10 @@ def main() -> int:
     from app.ui.application import create_qapp, open_window
 
     data = Path(args.data_dir) if args.data_dir else Path(tempfile.mkdtemp(prefix="enclave-"))
-    runtime = Runtime.create(data, data / "no-policy.toml")
+    policy = data / "policy.toml"
+    if not policy.exists():
+        policy.write_text("", encoding="utf-8")  # no admin policy
+    runtime = Runtime.create(data, policy)
     app = create_qapp()
     translator = PseudoTranslator(app)
     app.installTranslator(translator)
