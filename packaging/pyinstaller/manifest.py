@@ -23,6 +23,13 @@ HIDDEN_IMPORTS = [
     "alembic.ddl.sqlite",
     "logging.config",
     "sqlalchemy.dialects.sqlite",
+    # The history key: keyring finds its backends through entry points at run time.
+    "keyring.backends.SecretService",
+    "keyring.backends.Windows",
+    "keyring.backends.macOS",
+    "keyring.backends.kwallet",
+    "keyring.backends.chainer",
+    "keyring.backends.fail",
 ]
 
 # Never in the bundle: the model's chunk packages (the model ships assembled, once), test and
