@@ -16,8 +16,8 @@ from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app import APP_NAME, __version__
-from app.core.errors import EnclaveError
 from app.core.config.paths import resources_dir
+from app.core.errors import EnclaveError
 from app.ui.i18n import Translations
 from app.ui.single_instance import SingleInstance
 from app.ui.theme import apply_theme
@@ -55,10 +55,10 @@ def open_window(
     # Imports only, no Qt: a short-lived plain thread keeps them off the GUI thread.
     threading.Thread(target=warm_up, name="enclave-warm-up", daemon=True).start()
 
-    store = runtime.open_store()
+    # Retention and expired deletions are applied by open_store; a key out of reach gives an
+    # in-memory history (the window says why) instead of no window.
+    store = runtime.open_store(memory_if_unavailable=True)
     store.mark_interrupted()
-    if runtime.policy.history.retention_days:
-        store.purge_older_than(runtime.policy.history.retention_days)
     worker = ModelWorker(runtime, backend=backend)
     window = MainWindow(runtime, store, worker, translations)
     if documents:
