@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 import zipfile
 from email.message import EmailMessage
 from pathlib import Path
@@ -187,3 +188,29 @@ def test_an_email_body_over_the_limit_is_refused_before_decoding(tmp_path: Path)
     path.write_bytes(bytes(message))
     with pytest.raises(DocumentError, match="more than 100,000 characters"):
         extract(path, DocumentLimits(max_chars=100_000))
+
+
+@pytest.mark.parametrize(
+    "markup",
+    ["</" * 1_000_000, "<![" * 600_000, "<p " + "a=b " * 500_000, "<p>" + "<" * 2_000_000],
+    ids=["end-tag-openers", "marked-sections", "unclosed-tag", "lone-brackets"],
+)
+def test_hostile_html_is_read_in_linear_time(tmp_path: Path, markup: str) -> None:
+    """The stdlib tokenizer took minutes on 2 MB of '</' and raised AssertionError on '<!['."""
+    path = tmp_path / "page.html"
+    path.write_text(markup, encoding="utf-8")
+    started = time.monotonic()
+    try:
+        pages = extract(path).pages
+        assert sum(len(p.text) for p in pages) <= len(markup)
+    except DocumentError as exc:
+        assert "no text" in str(exc)
+    assert time.monotonic() - started < 20
+
+
+def test_html_entities_decode_without_growing(tmp_path: Path) -> None:
+    path = tmp_path / "entities.html"
+    path.write_text("<p>" + "&amp;&#x41;&eacute;" * 100_000 + "</p>", encoding="utf-8")
+    [page, *rest] = extract(path).pages
+    text = page.text + "".join(p.text for p in rest)
+    assert text.replace(" ", "").replace("\n", "") == "&Aé" * 100_000
