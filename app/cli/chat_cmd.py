@@ -92,7 +92,7 @@ def _report(result: TurnResult) -> int:
         sys.stdout.write(("\n\n" if citations else "") + shown + "\n")
     else:
         sys.stdout.write("\n")
-    model = result.model.name if result.model else "?"
+    model = result.record.model_name or "?"
     print(
         f"[conversation {result.turn.conversation_id} · {model} · "
         f"{stats.get('generated_tokens', 0)} tokens · "

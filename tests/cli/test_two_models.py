@@ -95,3 +95,27 @@ def test_the_prompt_of_a_continued_conversation_is_rendered_with_its_models_temp
     finally:
         engine.unload()
         store.close()
+
+
+def test_a_renamed_model_answers_under_the_users_name(
+    tmp_path: Path, model_b: tuple[Path, str]
+) -> None:
+    from app.core.engine import LocalEngine
+    from app.core.models.manager import ModelManager
+
+    runtime = Runtime.create(tmp_path / "data")
+    runtime.settings.update(context_size=512, threads=2)
+    manager = ModelManager(runtime)
+    added = manager.import_file(model_b[0], placement="symlink").model
+    manager.rename(added.id, "Our team's model")
+    store = runtime.open_store()
+    engine = LocalEngine()
+    try:
+        service = ConversationService(runtime, store)
+        turn = service.prepare("Hello", model=added.id, overrides={"max_tokens": 2}, seed=1)
+        result = service.run(turn, engine)
+        assert result.record.model_name == "Our team's model"
+        assert store.get_conversation(turn.conversation_id).model_name == "Our team's model"
+    finally:
+        engine.unload()
+        store.close()

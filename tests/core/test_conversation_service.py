@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -97,3 +98,21 @@ def test_exports_leave_the_reasoning_out_unless_asked(service: ConversationServi
     messages = service.store.all_messages(conv_id)
     asked = conversation_to_dict(conversation, messages, include_reasoning=True)
     assert asked["messages"][-1]["stats"]["reasoning"] == "secret plan about walruses"
+
+
+def test_a_conversation_whose_model_is_gone_says_which_and_the_way_out(
+    service: ConversationService, tmp_path: Path
+) -> None:
+    model = tmp_path / "gone-model.gguf"
+    model.write_bytes(b"GGUF soon gone")
+    first = service.run(service.prepare("Hello", model=str(model)), FakeEngine(["Hi"]))
+    conv = first.turn.conversation_id
+    assert service.store.get_conversation(conv).model == str(model)
+    model.unlink()
+    with pytest.raises(ModelError, match="uses the model Fake Model 1B, which is no longer") as e:
+        service.prepare("Again", conv, check_model=True)
+    assert "choose another model" in str(e.value)
+    assert len(service.store.active_path(conv)) == 2  # nothing written by the refused turn
+    other = os.environ["ENCLAVE_BUNDLED_MODEL"]  # the way out: another model
+    turn = service.prepare("Again", conv, model=other)
+    assert service.run(turn, FakeEngine(["Back"])).status == "complete"

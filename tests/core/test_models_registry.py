@@ -184,20 +184,21 @@ def test_policy_default_by_file_name_and_sha(
 def test_policy_default_not_installed_is_a_clear_error(tmp_path: Path) -> None:
     runtime = make_runtime(tmp_path, '[models]\ndefault = "missing-model.gguf"\n')
     with pytest.raises(ModelError, match="set by the administrator's policy is not installed"):
-        runtime.resolve_model()
+        runtime.models.choose()
 
 
 def test_allowlist_is_enforced_when_loading(tmp_path: Path, model_path: Path) -> None:
     other = "0" * 64
     runtime = make_runtime(tmp_path, f'[models]\nallowlist_sha256 = ["{other}"]\n')
     with pytest.raises(PolicyRefused, match="does not allow the model"):
-        runtime.resolve_model()
-    with pytest.raises(PolicyRefused):
-        resolve_model(str(model_path), runtime.paths, runtime.policy)
+        runtime.models.choose()
+    with pytest.raises(PolicyRefused):  # decided on the file itself, whatever names it
+        runtime.models.choose(str(model_path))
     allowed = make_runtime(
         tmp_path / "b", f'[models]\nallowlist_sha256 = ["{DEFAULT_MODEL_SHA256}"]\n'
     )
-    assert allowed.resolve_model() == model_path
+    allowed.settings.update(model=str(model_path))
+    assert allowed.models.choose().path == model_path
 
 
 def test_ambiguous_prefix_names_the_candidates(tmp_path: Path) -> None:

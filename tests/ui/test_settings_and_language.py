@@ -44,7 +44,7 @@ def test_french_labels_on_messages_and_code_blocks(qtbot, runtime):
     send(qtbot, window, "Trie une liste")
     answer = window.chat_view.message_widgets[-1]
     assert answer.regen_button.text() == "Régénérer"
-    assert answer.role_label.text() == "Enclave"
+    assert answer.role_label.text() == "Fake Model 1B"  # the model that wrote it
     qtbot.waitUntil(lambda: "Copier" in answer.body.toPlainText(), timeout=5000)
 
 

@@ -91,7 +91,7 @@ class ModelLoader:
         if info is not None and _loaded.get(backend) == (key, id(info)):
             return info
         if on_loading is not None:
-            on_loading(choice.name)
+            on_loading(choice.name or (choice.path.name if choice.path else choice.spec))
         backend.unload()
         info = backend.load(choice.path or choice.spec, options)
         _loaded[backend] = (key, id(info))

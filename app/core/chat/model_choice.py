@@ -26,7 +26,7 @@ class ModelChoice:
 
     spec: str  # stable way to find it again: an installed id, "sha256:HEX", a path, SERVER/ID
     path: Path | None  # None for a company server's model
-    name: str
+    name: str  # the name users see (theirs, after a rename); "" = the one its header gives
     sha256: str  # "" when a company server gives no digest
     server: str | None = None  # the company server that runs it, by its policy name
 
@@ -56,8 +56,8 @@ def choose_model(spec: str | None, paths: Paths, policy: Policy) -> ModelChoice:
     elif sha256 == DEFAULT_MODEL_SHA256:
         stable, name = f"sha256:{sha256}", DEFAULT_MODEL_NAME
     else:
-        stable, name = str(resolved.path), resolved.path.stem
-    check_allowed(policy, sha256, name)
+        stable, name = str(resolved.path), ""  # named from its header once loaded
+    check_allowed(policy, sha256, name or resolved.path.name)
     return ModelChoice(stable, resolved.path, name, sha256)
 
 

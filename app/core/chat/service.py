@@ -267,7 +267,8 @@ class ConversationService:
             if choice.server is not None:  # text leaves this computer: on the record
                 self.loader.audit.record("server_used", server=choice.server, model=choice.name)
             tell(info)  # the front end shows which model answers
-            self.store.update_message(turn.reply_id, model_name=info.name, model_sha256=info.sha256)
+            name = choice.name or info.name  # a model the user renamed keeps the user's name
+            self.store.update_message(turn.reply_id, model_name=name, model_sha256=info.sha256)
             if self.store.documents(turn.conversation_id):
                 tell(TurnEvent("reading"))
                 stats, final_text = self._answer_from_documents(turn, backend, cancel, piece)
@@ -312,10 +313,9 @@ class ConversationService:
         the conversation; `on_loading(name)` is told when it has to be loaded first."""
         info = self.loader.load(backend, choice, turn.load_overrides, on_loading)
         conversation = self.store.get_conversation(turn.conversation_id)
-        if (conversation.model, conversation.model_sha256) != (choice.spec, info.sha256):
-            self.store.set_conversation_model(
-                turn.conversation_id, choice.spec, info.name, info.sha256
-            )
+        remembered = (choice.spec, choice.name or info.name, info.sha256)
+        if (conversation.model, conversation.model_name, conversation.model_sha256) != remembered:
+            self.store.set_conversation_model(turn.conversation_id, *remembered)
         return info
 
     def _answer_from_documents(
