@@ -19,10 +19,13 @@ REAL_MODEL_FIXTURES = frozenset({"model_path", "engine", "variant_model"})
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark `model` every test that needs the real model, so `-m "not model"` is the fast loop."""
+    """Mark `model` every test that needs the real model, and `slow` every fuzz test (hundreds
+    of examples each), so `-m "not model and not slow"` is the fast loop."""
     for item in items:
         if REAL_MODEL_FIXTURES.intersection(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.model)
+        if item.path.name.startswith("test_fuzz_"):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -140,6 +140,7 @@ def good_template() -> Iterator[ChatTemplate]:
     template.close()
 
 
+@pytest.mark.slow  # each case runs a fresh helper process into a time or memory limit
 @pytest.mark.parametrize("source", HOSTILE.values(), ids=HOSTILE.keys())
 def test_a_hostile_template_fails_fast_with_a_clear_error(
     source: str, good_template: ChatTemplate, no_leak: set[int]

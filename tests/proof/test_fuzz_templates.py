@@ -3,7 +3,6 @@ sandbox or fails with one clear ChatTemplateError, never another exception."""
 
 from __future__ import annotations
 
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -71,7 +70,6 @@ conversations = st.lists(
 )
 
 
-@pytest.mark.slow  # 400 templates, each compiled in a helper process of its own
 @fuzz_settings(examples=400)
 @given(source=templates, messages=conversations)
 def test_any_embedded_template_renders_or_fails_clearly(source: str, messages: list) -> None:
