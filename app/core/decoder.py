@@ -13,7 +13,13 @@ from collections.abc import Generator
 from time import perf_counter
 
 from app.core.errors import ModelError
-from app.core.llama_native import NativeContext, NativeError, NativeModel, SamplerChain
+from app.core.llama_native import (
+    NativeAborted,
+    NativeContext,
+    NativeError,
+    NativeModel,
+    SamplerChain,
+)
 from app.core.loop_guard import LoopGuard
 from app.core.reply_end import ReplyEnd
 from app.core.token_stream import TextAssembler
@@ -50,6 +56,34 @@ class Decoder:
                 n = 0
         return n
 
+    def _evaluate(
+        self, tokens: list[int], start: int, cancel: CancelToken, stats: GenerationStats
+    ) -> bool:
+        """Evaluate tokens[start:] in n_batch chunks; False when Stop came first.
+
+        Stop is checked between chunks and, through llama.cpp's abort callback, inside each
+        one. An aborted chunk leaves nothing of itself in the cache (cut back to be sure), so
+        the cache still holds exactly `self.cached`.
+        """
+        ctx = self.ctx
+        ctx.set_abort_check(lambda: cancel.cancelled)
+        try:
+            for at in range(start, len(tokens), ctx.n_batch):
+                if cancel.cancelled:
+                    return False
+                chunk = tokens[at : at + ctx.n_batch]
+                try:
+                    ctx.decode(chunk, at, logits_last=at + len(chunk) == len(tokens))
+                except NativeAborted:
+                    if not ctx.remove_from(len(self.cached)):
+                        self.clear()
+                    return False
+                self.cached.extend(chunk)
+                stats.prompt_tokens_evaluated += len(chunk)
+            return True
+        finally:
+            ctx.set_abort_check(None)
+
     def run(
         self,
         tokens: list[int],
@@ -77,14 +111,9 @@ class Decoder:
         try:
             reused = self.reuse_prefix(tokens)
             t_eval = perf_counter()
-            for start in range(reused, len(tokens), ctx.n_batch):
-                if cancel.cancelled:
-                    reason = "cancelled"
-                    return
-                chunk = tokens[start : start + ctx.n_batch]
-                ctx.decode(chunk, start, logits_last=start + len(chunk) == len(tokens))
-                self.cached.extend(chunk)
-                stats.prompt_tokens_evaluated += len(chunk)
+            if not self._evaluate(tokens, reused, cancel, stats):
+                reason = "cancelled"
+                return
             eval_s = perf_counter() - t_eval
             if stats.prompt_tokens_evaluated and eval_s > 0:
                 stats.prompt_tokens_per_s = stats.prompt_tokens_evaluated / eval_s

@@ -12,7 +12,7 @@ import logging
 import os
 import threading
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import llama_cpp as llama
@@ -68,6 +68,13 @@ def gpu_offload_supported() -> bool:
 
 class NativeError(RuntimeError):
     """llama.cpp refused an operation; the message carries its last logged error."""
+
+
+class NativeAborted(NativeError):
+    """A decode stopped part-way because its abort check said so (Stop during a prompt)."""
+
+
+_NO_ABORT = ctypes.cast(None, llama.ggml_abort_callback)
 
 
 class NativeModel:
@@ -184,6 +191,23 @@ class NativeContext:
         for i in range(self.n_batch):  # every token belongs to sequence 0
             self._batch.n_seq_id[i] = 1
             self._batch.seq_id[i][0] = 0
+        self._abort_check: Callable[[], bool] | None = None
+        self._abort_callback = llama.ggml_abort_callback(self._should_abort)  # kept alive here
+
+    def _should_abort(self, _data: ctypes.c_void_p) -> bool:
+        check = self._abort_check
+        return bool(check is not None and check())
+
+    def set_abort_check(self, check: Callable[[], bool] | None) -> None:
+        """While set, llama.cpp asks `check` between the steps of a decode and stops early.
+
+        Called once per graph node, so it is set only while a prompt is evaluated (a long
+        batch), not for the one-token decodes of a reply. CPU backends honour it; others
+        finish the batch.
+        """
+        self._abort_check = check
+        callback = self._abort_callback if check is not None else _NO_ABORT
+        llama.llama_set_abort_callback(self.ptr, callback, ctypes.c_void_p(0))
 
     def decode(self, tokens: Sequence[int], start_pos: int, *, logits_last: bool) -> None:
         """Evaluate at most n_batch tokens at positions start_pos…; logits only for the last."""
@@ -207,6 +231,8 @@ class NativeContext:
         self._check(llama.llama_decode(self.ptr, batch))
 
     def _check(self, code: int) -> None:
+        if code == 2 and self._abort_check is not None:  # llama.cpp: "aborted"
+            raise NativeAborted("the decode was stopped")
         if code != 0:
             detail = take_recent_errors()
             raise NativeError(f"llama_decode returned {code}" + (f" ({detail})" if detail else ""))
