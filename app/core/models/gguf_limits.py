@@ -1,10 +1,11 @@
 """The model's shape, bounded by llama.cpp's own limits, before llama.cpp reads it.
 
 llama.cpp stops with `GGML_ASSERT` (an abort of the whole process, not an error it returns) on
-a few header values — a layer count of 0 or above LLAMA_MAX_LAYERS, more experts than
-LLAMA_MAX_EXPERTS, experts used without experts — and reads past the end of an array whose
-length disagrees with the vocabulary. Enclave's own code (the memory estimate) loops once per
-declared layer. Every such value is checked here, with a sentence that names it.
+a few header values: a layer count of 0 or above LLAMA_MAX_LAYERS, more experts than
+LLAMA_MAX_EXPERTS, experts of which none is used or more used than exist (each checked against
+this llama.cpp in tests/fixtures/hostile/gguf). Enclave's own memory estimate loops once per
+declared layer. Other sizes (context, widths, heads, vocabulary arrays, tensor shapes) llama.cpp
+refuses at load with an error; refusing them here keeps such a file from being installed.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from typing import Any
 
 from app.core.errors import ModelError
 
-LLAMA_MAX_LAYERS = 512  # llama-hparams.h
-LLAMA_MAX_EXPERTS = 512  # llama-hparams.h
+LLAMA_MAX_LAYERS = 512  # llama-hparams.h (513 aborts)
+LLAMA_MAX_EXPERTS = 1024  # llama-hparams.h (this llama.cpp: 1025 aborts, 1024 does not)
 MAX_CONTEXT = 1 << 27  # 134M tokens; the largest published models train on 10M
 MAX_WIDTH = 1 << 20  # embedding, head and feed-forward sizes; real models stay under 64k
 MAX_HEADS = 1 << 14
@@ -89,7 +90,7 @@ def _check_kv_heads(label: str, heads: list[int] | None, kv_heads: list[int] | N
         raise _refuse(label, "the per-layer head counts disagree in length")
     pairs = zip(heads * (n // len(heads)), kv_heads * (n // len(kv_heads)), strict=True)
     for n_head, n_kv in pairs:
-        if n_head and (not n_kv or n_kv > n_head or n_head % n_kv):
+        if n_kv and (n_kv > n_head or n_head % n_kv):  # 0 key/value heads: no attention
             raise _refuse(label, f"{n_head} attention heads cannot share {n_kv} key/value heads")
 
 
