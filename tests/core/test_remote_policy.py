@@ -157,11 +157,17 @@ def test_a_server_the_policy_does_not_name_is_blocked_by_the_guard(registered: N
 
     with pytest.raises(netguard.NetworkRefused, match=r"192\.0\.2\.1:80: it is not a company"):
         netguard.permit_endpoint("http://192.0.2.1/v1").__enter__()
-    with SocketAudit() as audit, pytest.raises(RemoteError, match=r"blocked.*192\.0\.2\.1:80"):
-        RemoteBackend(Server("x", "http://192.0.2.1/v1")).list_models()
+    stray = RemoteBackend(Server("x", "http://192.0.2.1/v1"))
+    with (
+        SocketAudit() as audit,
+        stray,
+        pytest.raises(RemoteError, match=r"blocked.*192\.0\.2\.1:80"),
+    ):
+        stray.list_models()
     assert not [r for r in audit.records if r["event"] == "socket.connect"]
-    with pytest.raises(RemoteError, match=r"blocked.*llm\.intranet\.example:8443"):
-        RemoteBackend(Server("gpu", "https://llm.intranet.example:8443/v1")).list_models()
+    other_port = RemoteBackend(Server("gpu", "https://llm.intranet.example:8443/v1"))
+    with other_port, pytest.raises(RemoteError, match=r"blocked.*llm\.intranet\.example:8443"):
+        other_port.list_models()
 
 
 @pytest.mark.parametrize(

@@ -156,6 +156,12 @@ class RemoteBackend:
         self.unload()
         self._client.close()
 
+    def __enter__(self) -> RemoteBackend:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def count_tokens(self, text: str) -> int:
         if text in self._counted:
             return self._counted[text]
