@@ -14,13 +14,35 @@ import traceback
 from collections.abc import Sequence
 
 from app import __version__
-from app.cli import audit_cmd, chat_cmd, export_cmd, models_cmd, selftest_cmd, summarize_cmd
+from app.cli import (
+    audit_cmd,
+    chat_cmd,
+    export_cmd,
+    history_cmd,
+    models_cmd,
+    selftest_cmd,
+    serve_cmd,
+    servers_cmd,
+    summarize_cmd,
+)
 from app.core import netguard
-from app.core.errors import EnclaveError
+from app.core.backends.servers import allow_in_guard
+from app.core.config.paths import make_private_file
 from app.core.config.runtime import Runtime
+from app.core.errors import EnclaveError
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_REFUSED, EXIT_CANCELLED = 0, 1, 2, 3, 130
-_COMMANDS = (chat_cmd, summarize_cmd, models_cmd, export_cmd, selftest_cmd, audit_cmd)
+_COMMANDS = (
+    chat_cmd,
+    summarize_cmd,
+    models_cmd,
+    history_cmd,
+    export_cmd,
+    selftest_cmd,
+    audit_cmd,
+    servers_cmd,
+    serve_cmd,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,6 +65,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     runtime: Runtime | None = None
     try:
         runtime = Runtime.create(args.data_dir, args.policy)
+        allow_in_guard(runtime.policy, runtime.paths.data_dir)  # the policy's servers only
         if args.command != "audit":  # reading the trail is not an event in it
             from app.core.audit import record_app_start
 
@@ -79,9 +102,17 @@ def _log_crash(runtime: Runtime | None) -> str:
     if runtime is None:
         return ""
     try:
-        log = runtime.paths.logs_dir / "enclave.log"
-        logging.basicConfig(filename=log, level=logging.ERROR)
-        logging.getLogger("enclave").error("unexpected error\n%s", traceback.format_exc())
+        log = make_private_file(runtime.paths.logs_dir / "enclave.log")  # 0600, like all data
+        # A handler of its own: basicConfig does nothing once logging is set up elsewhere.
+        handler = logging.FileHandler(log, encoding="utf-8")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logger = logging.getLogger("enclave")
+        logger.addHandler(handler)
+        try:
+            logger.error("unexpected error\n%s", traceback.format_exc())
+        finally:
+            logger.removeHandler(handler)
+            handler.close()
     except OSError:
         return ""
     return f" (details in {log})"
