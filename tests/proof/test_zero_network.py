@@ -155,6 +155,7 @@ ALLOWED = {
     "app/core/backends/remote_errors.py": {"httpx"},  # its failures, as messages
     "app/core/backends/tls.py": {"ssl"},  # its TLS: system store plus the policy's CA
     "app/api/serve.py": {"socket"},  # the local API listens on 127.0.0.1 only
+    "app/core/audit.py": {"socket"},  # AF_UNIX datagrams to the local system journal
     "app/ui/single_instance.py": {"PySide6.QtNetwork"},  # QLocalServer: a Unix socket
 }
 QT_NETWORK_LOCAL_ONLY = {"QLocalServer", "QLocalSocket"}
