@@ -1,0 +1,152 @@
+"""The engine process: a LocalEngine serving one parent over a pipe (see local_process).
+
+One request in, answers out: plain calls get one ("ok", value) or ("error", exc); a reply
+gets ("started", messages, stats) when its prompt is ready, then ("piece", text, generated)
+per piece as it is made, then ("end", stats) or ("error", exc). Stop is a byte in shared memory
+that the parent sets: the decoder reads it between tokens and, through llama.cpp's abort
+callback, inside a prompt batch.
+
+ENCLAVE_TEST_ENGINE_FAULT (read here only, in the child) makes this process die as llama.cpp
+might: `abort-mid-reply` (SIGABRT after a few pieces), `segv-mid-load` (SIGSEGV while loading).
+With ENCLAVE_TEST_ENGINE_FAULT_ONCE naming a file, the fault fires only while that file does not
+exist (it is created first), so the restarted engine works.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import pickle
+import signal
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+from app.core.errors import ModelError
+from app.core.types import CancelToken
+
+FAULT_ENV = "ENCLAVE_TEST_ENGINE_FAULT"
+FAULT_ONCE_ENV = "ENCLAVE_TEST_ENGINE_FAULT_ONCE"
+CALLS = frozenset(
+    {"count_tokens", "tokenize", "detokenize", "render_prompt", "tokenize_prompt", "clear_cache"}
+)
+PROPERTIES = frozenset({"n_ctx", "cached_tokens", "turn_signs"})
+
+
+class SharedCancel(CancelToken):
+    """Stop as the parent says it: one byte of shared memory."""
+
+    def __init__(self, flag: Any) -> None:
+        super().__init__()
+        self._flag = flag
+
+    @property
+    def cancelled(self) -> bool:
+        return bool(self._flag.value) or super().cancelled
+
+
+def _fault(kind: str) -> bool:
+    if os.environ.get(FAULT_ENV) != kind:
+        return False
+    once = os.environ.get(FAULT_ONCE_ENV)
+    if once:
+        if Path(once).exists():
+            return False
+        Path(once).touch()
+    return True
+
+
+def _crash(kind: str) -> None:
+    if kind.startswith("abort"):
+        os.abort()  # as a failed GGML_ASSERT does
+    ctypes.string_at(0)  # a segmentation fault
+
+
+def _sendable(exc: BaseException) -> tuple[type[BaseException], str, dict[str, Any]]:
+    """An exception as (class, message, attributes): see `rebuild` on the parent's side."""
+    state = {k: v for k, v in vars(exc).items() if _picklable(v)}
+    if not _picklable(type(exc)):
+        return ModelError, f"The model engine failed: {exc}", {}
+    return type(exc), str(exc), state
+
+
+def _picklable(value: Any) -> bool:
+    try:
+        pickle.dumps(value)
+        return True
+    except Exception:
+        return False
+
+
+def rebuild(sent: tuple[type[BaseException], str, dict[str, Any]]) -> BaseException:
+    """The exception the child raised, whatever its constructor takes."""
+    cls, message, state = sent
+    exc = cls.__new__(cls)
+    BaseException.__init__(exc, message)
+    vars(exc).update(state)
+    return exc
+
+
+class _Server:
+    def __init__(self, conn: Connection, flag: Any) -> None:
+        from app.core.engine import LocalEngine  # llama.cpp loads in the child only
+
+        self.conn = conn
+        self.flag = flag
+        self.engine = LocalEngine()
+
+    def answer(self, request: tuple[Any, ...]) -> None:
+        op, *args = request
+        try:
+            if op in ("generate", "complete"):
+                self.reply(op, *args)
+                return
+            self.conn.send(("ok", self.call(op, args)))
+        except Exception as exc:
+            self.conn.send(("error", _sendable(exc)))
+
+    def call(self, op: str, args: list[Any]) -> Any:
+        engine = self.engine
+        if op == "load":
+            if _fault("segv-mid-load"):
+                _crash("segv")
+            return engine.load(*args)
+        if op == "unload":
+            return engine.unload()
+        if op in PROPERTIES:
+            return getattr(engine, op)
+        if op in CALLS:
+            return getattr(engine, op)(*args)
+        raise ModelError(f"The model engine does not know {op!r}.")
+
+    def reply(self, op: str, payload: Any, params: Any) -> None:
+        self.flag.value = 0
+        start = self.engine.generate if op == "generate" else self.engine.complete
+        stream = start(payload, params, SharedCancel(self.flag))
+        self.conn.send(("started", stream.messages, stream.stats))
+        abort_after = 3 if _fault("abort-mid-reply") else -1
+        try:
+            for count, piece in enumerate(stream, 1):
+                self.conn.send(("piece", piece, stream.stats.generated_tokens))
+                if count == abort_after:
+                    _crash("abort")
+        except Exception as exc:
+            self.conn.send(("error", _sendable(exc), stream.stats))
+            return
+        self.conn.send(("end", stream.stats))
+
+
+def serve(conn: Connection, flag: Any) -> None:
+    """The child's main loop, until the parent says stop or goes away."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the parent's to handle
+    server = _Server(conn, flag)
+    conn.send(("ready", os.getpid()))
+    while True:
+        try:
+            request = conn.recv()
+        except (EOFError, OSError):
+            break
+        if request[0] == "exit":
+            break
+        server.answer(request)
+    server.engine.unload()
