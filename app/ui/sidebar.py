@@ -10,6 +10,7 @@ final and the store erases it for good (rows, full-text entries, WAL copies).
 from __future__ import annotations
 
 import logging
+import threading
 
 from PySide6.QtCore import QEvent, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QFont
@@ -49,6 +50,7 @@ class Sidebar(QFrame):
         self.store = store
         self.current_id: int | None = None
         self._deleted_id: int | None = None
+        self._eraser: threading.Thread | None = None  # erasing a deletion whose Undo is over
         self._filling = False
         layout = QVBoxLayout(self)
         layout.setContentsMargins(10, 12, 10, 8)
@@ -95,7 +97,7 @@ class Sidebar(QFrame):
         row.addWidget(self.undo_button)
         self.undo_bar.hide()
         self.undo_timer = QTimer(self, singleShot=True, interval=UNDO_MS)
-        self.undo_timer.timeout.connect(self.finalize_pending)
+        self.undo_timer.timeout.connect(self._undo_time_over)
         return self.undo_bar
 
     # -- listing --------------------------------------------------------------------------
@@ -268,17 +270,43 @@ class Sidebar(QFrame):
         self.select(restored)
         self.conversationSelected.emit(restored)
 
-    def finalize_pending(self) -> None:
-        """The Undo time is over (or the window closes): erase the deleted conversation."""
+    def _undo_time_over(self) -> None:
+        """Erase off the GUI thread: taking a long conversation's words out of the index can
+        take a second. No widget is touched there; a failure waits for the next start."""
         self.undo_timer.stop()
         self.undo_bar.hide()
         if self._deleted_id is None:
             return
         self._deleted_id = None
+        self._join_eraser()
+        self._eraser = threading.Thread(target=self._erase, name="enclave-erase", daemon=False)
+        self._eraser.start()
+
+    def finalize_pending(self) -> None:
+        """Make a deletion still offering Undo final now (the window closes, another delete,
+        "Delete all history"): erased before this returns."""
+        self.undo_timer.stop()
+        self.undo_bar.hide()
+        self._join_eraser()
+        if self._deleted_id is None:
+            return
+        self._deleted_id = None
+        self._erase()
+
+    def _erase(self) -> None:
         try:
             self.store.purge_deleted()
         except EnclaveError as exc:  # it stays hidden; the next start erases it
             log.warning("the deleted conversation will be erased at the next start: %s", exc)
+
+    def _join_eraser(self) -> None:
+        if self._eraser is not None:
+            self._eraser.join()
+            self._eraser = None
+
+    @property
+    def erasing(self) -> bool:
+        return self._eraser is not None and self._eraser.is_alive()
 
     @property
     def undo_pending(self) -> bool:

@@ -33,7 +33,7 @@ def make_database_at(path: Path, revision: str) -> None:
 def test_head_constant_matches_the_migration_scripts() -> None:
     scripts = ScriptDirectory.from_config(database.alembic_config())
     assert scripts.get_heads() == [database.HEAD_REVISION]
-    assert [s.revision for s in scripts.walk_revisions()] == ["0004", "0003", "0002", "0001"]
+    assert [s.revision for s in scripts.walk_revisions()] == ["0005", "0004", "0003", "0002", "0001"]
 
 
 def test_upgrade_from_0001_keeps_the_data(tmp_path: Path) -> None:

@@ -31,6 +31,7 @@ def test_a_deletion_is_final_after_the_undo_time_with_the_window_open(qtbot, run
     assert window.sidebar.undo_pending and window.sidebar.undo_bar.isVisible()
     qtbot.waitUntil(lambda: not window.sidebar.undo_pending, timeout=WAIT_MS)
     assert not window.sidebar.undo_bar.isVisible()
+    qtbot.waitUntil(lambda: not window.sidebar.erasing, timeout=WAIT_MS)  # off the GUI thread
     assert files_holding(runtime.paths.data_dir, WORDS["alpha"]) == {}  # db, -wal, -shm, logs
     assert sorted(window.sidebar.visible_ids()) == sorted([ids["beta"], ids["gamma"]])
     assert [e["event"] for e in runtime.audit.events()][-1] == "conversation_deleted"

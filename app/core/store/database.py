@@ -30,7 +30,7 @@ FILE_MODE: Final = 0o600
 DIR_MODE: Final = 0o700
 BUSY_TIMEOUT_MS: Final = 5000
 SQLITE_MAGIC: Final = cipher.SQLITE_MAGIC
-HEAD_REVISION: Final = "0004"  # kept equal to the newest migration (a test checks it)
+HEAD_REVISION: Final = "0005"  # kept equal to the newest migration (a test checks it)
 MIGRATIONS_DIR: Final = Path(__file__).resolve().parent / "migrations"
 _WRITE_OPTION: Final = "enclave_write"
 

@@ -86,6 +86,7 @@ class Conversation(Base):
         # The sidebar: live rows, pinned first, most recently updated first.
         Index("ix_conversations_list", "deleted_at", "pinned", "updated_at"),
         Index("ix_conversations_updated_at", "updated_at"),
+        Index("ix_conversations_active_leaf_id", "active_leaf_id"),  # fast message deletes
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
