@@ -143,3 +143,32 @@ def test_deletions_left_past_their_undo_time_are_erased_at_the_next_open(tmp_pat
         assert snapshot(store)["search:Zanzibarquartz"]
     finally:
         store.close()
+
+
+def test_a_reply_chain_longer_than_sqlites_trigger_depth_is_erased(tmp_path: Path) -> None:
+    db = tmp_path / "data" / "enclave.sqlite3"
+    with Store.open(db) as store:
+        fill(store)
+        long = store.create_conversation(title="long")
+        for i in range(1_100):  # each message the parent of the next: a 1,100-deep chain
+            store.add_message(long.id, ("user", "assistant")[i % 2], f"turn {i} of Quetzalcoatlus")
+        assert store.erase_conversations([long.id]).messages == 1_100
+        assert store.integrity_check() == []
+        assert len(store.search("Zanzibarquartz")) == 2
+
+
+def test_a_bulk_erasure_reindexes_what_remains(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    from app.core.store import erase
+
+    monkeypatch.setattr(erase, "REBUILD_ABOVE", 1)  # any erasure takes the bulk path
+    data = tmp_path / "data"
+    store = Store.open(data / "enclave.sqlite3")
+    try:
+        filled = fill(store)
+        assert store.erase_conversations([filled.ids["gamma"]]).messages == 2
+        _assert_gone(data, store, "gamma", ("alpha", "beta"))
+        assert store.integrity_check() == []
+        conv = store.add_message(filled.ids["beta"], "user", "a later Kilimanjarovox")
+        assert [h.message_id for h in store.search("Kilimanjarovox")] == [conv.id]  # triggers back
+    finally:
+        store.close()
