@@ -33,7 +33,8 @@ def make_database_at(path: Path, revision: str) -> None:
 def test_head_constant_matches_the_migration_scripts() -> None:
     scripts = ScriptDirectory.from_config(database.alembic_config())
     assert scripts.get_heads() == [database.HEAD_REVISION]
-    assert [s.revision for s in scripts.walk_revisions()] == ["0005", "0004", "0003", "0002", "0001"]
+    revisions = [s.revision for s in scripts.walk_revisions()]
+    assert revisions == ["0005", "0004", "0003", "0002", "0001"]
 
 
 def test_upgrade_from_0001_keeps_the_data(tmp_path: Path) -> None:
@@ -183,3 +184,31 @@ def test_upgrade_to_0003_gives_old_conversations_the_model_of_their_last_reply(
         )
         empty = store.get_conversation(2)
         assert (empty.model, empty.model_name, empty.model_sha256) == (None, None, None)
+
+
+def test_an_encrypted_database_is_upgraded_like_a_plain_one(tmp_path: Path) -> None:
+    from app.core.store import cipher, convert
+
+    db = tmp_path / "old.sqlite3"
+    make_database_at(db, "0003")
+    raw = sqlite3.connect(db)
+    with raw:
+        raw.execute(
+            "INSERT INTO conversations (id, title, title_is_auto, system_prompt, pinned, "
+            "created_at, updated_at) VALUES (1, 'Kept', 0, '', 0, '2024-05-01 10:00:00.000000', "
+            "'2024-05-01 10:00:00.000000')"
+        )
+        raw.execute(
+            "INSERT INTO messages (id, conversation_id, role, content, status, created_at, "
+            "updated_at) VALUES (1, 1, 'user', 'Quetzalcoatlus', 'complete', "
+            "'2024-05-01 10:00:00.000000', '2024-05-01 10:00:00.000000')"
+        )
+    raw.close()
+    key = cipher.new_key()
+    convert.convert(db, None, key)  # an encrypted history left by an older Enclave
+    with Store.open(db, key=key) as store:
+        engine = store.engine
+        assert database.current_revision(engine) == database.HEAD_REVISION
+        assert [h.message_id for h in store.search("Quetzalcoatlus")] == [1]
+        assert store.integrity_check() == []
+    assert cipher.file_kind(db) == "encrypted"
