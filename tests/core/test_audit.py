@@ -186,3 +186,30 @@ def test_erasures_are_audited_by_counts(tmp_path: Path) -> None:
         ),
         ("history_purged", {"reason": "all", "conversations": 2, "messages": 4, "documents": 2}),
     ]
+
+
+def test_model_import_download_and_removal_are_audited(
+    tmp_path: Path, server, variant_model: tuple[Path, str], model_path: Path, monkeypatch
+) -> None:
+    from app.core.config.runtime import Runtime
+    from app.core.models.manager import ModelManager
+
+    monkeypatch.setenv("ENCLAVE_BUNDLED_MODEL", str(model_path))
+    path, sha = variant_model
+    manager = ModelManager(Runtime.create(tmp_path / "imports"))
+    imported = manager.import_file(path, "symlink").model
+    manager.remove(imported)
+    url = server.serve("/m/gemma-3-test.gguf", path, sha256=sha, publish="etag")
+    downloader = ModelManager(Runtime.create(tmp_path / "downloads"))
+    downloader.pull(downloader.plan_pull(url))
+    events = [
+        (e["event"], e["fields"]["sha256"], e["fields"]["source"])
+        for runtime in (manager.runtime, downloader.runtime)
+        for e in runtime.audit.events()
+        if e["event"].startswith("model_")
+    ]
+    assert events == [
+        ("model_imported", sha, str(path)),
+        ("model_removed", sha, str(imported.path)),
+        ("model_downloaded", sha, url),
+    ]
