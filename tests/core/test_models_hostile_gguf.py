@@ -82,6 +82,12 @@ def test_the_good_smol_model_imports(tmp_path: Path, smol: Path) -> None:
         ("llama.expert_used_count", u32(2), "uses 2 of 0 experts"),
         ("llama.block_count", Value(8, "two"), "not a whole number"),
         ("tokenizer.ggml.scores", Value(9, [0.0] * 10, 6), "10 entries for 267 tokens"),
+        ("llama.attention.layer_norm_rms_epsilon", Value(6, -1.0), "not a number of 0 or more"),
+        ("llama.attention.layer_norm_rms_epsilon", Value(6, float("nan")), "nan, not a number"),
+        ("tokenizer.ggml.model", Value(8, "bert"), "BERT"),
+        ("llama.rope.dimension_count", u32(0), "dimension_count is 0"),
+        ("llama.rope.dimension_count", u32(17), "more than the 16 of an attention head"),
+        ("llama.attention.sliding_window", Value(10, 1 << 31), "sliding_window is 2147483648"),
     ],
 )
 def test_other_sizes_llama_cpp_cannot_take(

@@ -35,13 +35,20 @@ def check_shape(
     n_layer = _scalar(label, md, f"{arch}.block_count", 1, LLAMA_MAX_LAYERS)
     _scalar(label, md, f"{arch}.context_length", 1, MAX_CONTEXT)
     n_embd = _scalar(label, md, f"{arch}.embedding_length", 1, MAX_WIDTH)
-    for key in ("attention.key_length", "attention.value_length"):
-        _scalar(label, md, f"{arch}.{key}", 1, MAX_WIDTH)
+    key_length = _scalar(label, md, f"{arch}.attention.key_length", 1, MAX_WIDTH)
+    _scalar(label, md, f"{arch}.attention.value_length", 1, MAX_WIDTH)
+    # A window past 2^27 made llama.cpp die on std::bad_alloc.
+    _scalar(label, md, f"{arch}.attention.sliding_window", 0, MAX_CONTEXT)
     _per_layer(label, md, f"{arch}.feed_forward_length", n_layer, MAX_WIDTH)
     heads = _per_layer(label, md, f"{arch}.attention.head_count", n_layer, MAX_HEADS)
     kv_heads = _per_layer(label, md, f"{arch}.attention.head_count_kv", n_layer, MAX_HEADS)
     _check_kv_heads(label, heads, kv_heads)
+    widest = max(heads or [0])
+    head_dim = key_length or (n_embd // widest if n_embd and widest else None)
+    _check_rope(label, md, f"{arch}.rope.dimension_count", head_dim)
     _check_experts(label, md, arch)
+    for key in ("attention.layer_norm_rms_epsilon", "attention.layer_norm_epsilon"):
+        _check_epsilon(label, md, f"{arch}.{key}")
     _check_vocab(label, md, n_vocab)
     _check_tensors(label, tensors, n_layer, n_embd, n_vocab)
 
@@ -94,6 +101,13 @@ def _check_kv_heads(label: str, heads: list[int] | None, kv_heads: list[int] | N
             raise _refuse(label, f"{n_head} attention heads cannot share {n_kv} key/value heads")
 
 
+def _check_rope(label: str, md: Mapping[str, Any], key: str, head_dim: int | None) -> None:
+    """RoPE turns 1 to head_dim dimensions: more aborts (GGML_ASSERT n_dims <= ne0), 0 hangs."""
+    rot = _scalar(label, md, key, 1, MAX_WIDTH)
+    if rot is not None and head_dim is not None and rot > head_dim:
+        raise _refuse(label, f"{key} is {rot}, more than the {head_dim} of an attention head")
+
+
 def _check_experts(label: str, md: Mapping[str, Any], arch: str) -> None:
     experts = _scalar(label, md, f"{arch}.expert_count", 0, LLAMA_MAX_EXPERTS) or 0
     used = _scalar(label, md, f"{arch}.expert_used_count", 0, LLAMA_MAX_EXPERTS) or 0
@@ -101,7 +115,20 @@ def _check_experts(label: str, md: Mapping[str, Any], arch: str) -> None:
         raise _refuse(label, f"it uses {used} of {experts} experts per token")
 
 
+def _check_epsilon(label: str, md: Mapping[str, Any], key: str) -> None:
+    """llama.cpp asserts `eps >= 0` in every normalisation (NaN fails it too)."""
+    value = md.get(key)
+    if value is not None and not (isinstance(value, float) and value >= 0.0):
+        raise _refuse(label, f"{key} is {_show(value)}, not a number of 0 or more")
+
+
 def _check_vocab(label: str, md: Mapping[str, Any], n_vocab: int | None) -> None:
+    if md.get("tokenizer.ggml.model") == "bert":  # WordPiece: llama.cpp aborts decoding it
+        raise ModelError(
+            f"{label} has a BERT (WordPiece) vocabulary, which only embedding models use; "
+            f"Enclave chats with generative models — choose one (a GGUF of Llama, Qwen, Gemma, "
+            f"Mistral, Phi, …)."
+        )
     if n_vocab is None:
         return
     if n_vocab > MAX_VOCAB:
