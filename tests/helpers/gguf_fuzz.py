@@ -31,7 +31,7 @@ U8, I8, U16, I16, U32, I32, F32, BOOL, STRING, ARRAY, U64, I64, F64 = range(13)
 _INTS = (0, 1, 2, 3, 4, 7, 255, 256, 511, 512, 513, 65535, 1 << 16, 1 << 24, 1 << 30,
          (1 << 31) - 1, (1 << 32) - 1, 1 << 40, 1 << 63, (1 << 64) - 1, -1)  # fmt: skip
 _FLOATS = (0.0, -1.0, 1e-30, 1e38, math.inf, math.nan)
-_STRINGS = ("", "llama", "gpt2", "gemma3", "none", "{{", "\udcff", "x" * 5000)
+_STRINGS = ("", "llama", "gpt2", "gemma3", "bert", "t5", "none", "{{", "\udcff", "x" * 5000)
 _ARCH_KEYS = (
     "block_count", "context_length", "embedding_length", "feed_forward_length",
     "attention.head_count", "attention.head_count_kv", "attention.key_length",
@@ -140,15 +140,18 @@ def recipes(draw: st.DrawFn, seeds: tuple[str, ...] = SEEDS) -> dict[str, Any]:
         kind = draw(st.sampled_from(("set", "set", "set", "array", "drop", "dup", "tensor",
                                      "tensor", "count")))  # fmt: skip
         if kind == "set":
-            vtype = draw(st.sampled_from((U32, U32, I32, U64, U8, F32, BOOL, STRING)))
+            key = draw(st.sampled_from(keys))
+            own = parts.kv[key].vtype if key in parts.kv else U32
+            # Mostly the key's own type (a value llama.cpp reads), sometimes another one.
+            vtype = draw(st.sampled_from((own, own, own, U32, I32, U64, F32, BOOL, STRING)))
+            vtype = U32 if vtype == ARRAY else vtype
             if vtype == STRING:
                 value: Any = draw(st.sampled_from(_STRINGS))
             elif vtype in (F32, F64):
                 value = draw(st.sampled_from(_FLOATS))
             else:
                 value = draw(st.sampled_from(_INTS) | st.integers(0, 1024))
-            ops.append({"op": "set", "key": draw(st.sampled_from(keys)), "vtype": vtype,
-                        "value": value})  # fmt: skip
+            ops.append({"op": "set", "key": key, "vtype": vtype, "value": value})
         elif kind == "array":
             length = draw(st.sampled_from((0, 1, 2, n_layer - 1, n_layer + 1, 600)))
             ops.append({"op": "array", "key": draw(st.sampled_from(arrays)), "length": length})
