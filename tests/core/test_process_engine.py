@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 import re
 import signal
+import threading
 from collections.abc import Iterator
 from pathlib import Path
+from time import perf_counter
 
 import psutil
 import pytest
@@ -142,3 +144,29 @@ def test_a_killed_engine_says_so_and_unloading_ends_the_process(model_path: Path
     pid = engine.pid
     engine.unload()
     assert engine.pid is None and pid is not None and not psutil.pid_exists(pid)
+
+
+def test_stop_during_a_long_prompt_reaches_the_engine_process(model_path: Path) -> None:
+    engine = ProcessEngine()
+    engine.load(model_path, LoadOptions(context_size=4096, threads=2))
+    try:
+        long = [ChatMessage("user", "Lighthouses were kept by families beside the lamp. " * 280)]
+        cancel = CancelToken()
+        stream = engine.generate(long, GenerationParams(max_tokens=8), cancel)
+        asked: list[float] = []
+
+        def stop() -> None:
+            asked.append(perf_counter())
+            cancel.cancel()
+
+        timer = threading.Timer(0.3, stop)  # inside the first 512-token batch
+        timer.start()
+        try:
+            assert stream.text() == ""
+        finally:
+            timer.cancel()
+        assert stream.stats.prompt_tokens >= 3000
+        assert stream.stats.stop_reason == "cancelled"
+        assert perf_counter() - asked[0] < 1.0  # generous; about 0.1 s on a busy machine
+    finally:
+        engine.unload()
