@@ -28,9 +28,11 @@ def _txt(folder: Path, name: str) -> Path:
 
 def paste(window, mime: QMimeData) -> None:
     """Ctrl+V in the composer with `mime` on the clipboard."""
-    QApplication.clipboard().setMimeData(mime)
+    clipboard = QApplication.clipboard()
+    clipboard.setMimeData(mime)  # the clipboard owns it now
     window.composer.edit.setFocus()
     window.composer.edit.paste()
+    clipboard.clear()  # freed by Qt now, not by Python at exit (a crash after the last test)
 
 
 def text_mime(text: str) -> QMimeData:
