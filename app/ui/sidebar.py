@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from datetime import datetime
 
 from PySide6.QtCore import QEvent, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QFont
@@ -50,6 +51,7 @@ class Sidebar(QFrame):
         self.store = store
         self.current_id: int | None = None
         self._deleted_id: int | None = None
+        self._deleted_at: datetime | None = None
         self._eraser: threading.Thread | None = None  # erasing a deletion whose Undo is over
         self._filling = False
         layout = QVBoxLayout(self)
@@ -244,8 +246,8 @@ class Sidebar(QFrame):
     def delete(self, conversation_id: int) -> None:
         """Hide now, with an Undo bar for UNDO_SECONDS; then erased for good."""
         conv = self.store.get_conversation(conversation_id)
-        self.finalize_pending()  # one Undo at a time: the previous deletion becomes final
-        self.store.delete_conversation(conversation_id)
+        self._undo_time_over()  # one Undo at a time: the previous deletion becomes final
+        self._deleted_at = self.store.delete_conversation(conversation_id).deleted_at
         self._deleted_id = conversation_id
         self.undo_label.setText(
             self.tr("Deleted “{title}”.").format(
@@ -279,23 +281,27 @@ class Sidebar(QFrame):
             return
         self._deleted_id = None
         self._join_eraser()
-        self._eraser = threading.Thread(target=self._erase, name="enclave-erase", daemon=False)
+        # Only deletions up to this one: one made meanwhile keeps its own Undo.
+        cutoff = self._deleted_at
+        self._eraser = threading.Thread(
+            target=self._erase, args=(cutoff,), name="enclave-erase", daemon=False
+        )
         self._eraser.start()
 
     def finalize_pending(self) -> None:
-        """Make a deletion still offering Undo final now (the window closes, another delete,
-        "Delete all history"): erased before this returns."""
+        """Make a deletion still offering Undo final now (the window closes, "Delete all
+        history"): erased before this returns."""
         self.undo_timer.stop()
         self.undo_bar.hide()
         self._join_eraser()
         if self._deleted_id is None:
             return
         self._deleted_id = None
-        self._erase()
+        self._erase(None)
 
-    def _erase(self) -> None:
+    def _erase(self, cutoff: datetime | None) -> None:
         try:
-            self.store.purge_deleted()
+            self.store.purge_deleted(cutoff)
         except EnclaveError as exc:  # it stays hidden; the next start erases it
             log.warning("the deleted conversation will be erased at the next start: %s", exc)
 

@@ -143,3 +143,14 @@ def test_the_unavailable_message_is_in_the_users_language(qtbot):
     ):
         text = unavailable_text(reason)
         assert words in text and "Rien n’a été supprimé" in text
+
+
+def test_a_second_deletion_makes_the_first_final_and_keeps_its_own_undo(qtbot, runtime):
+    ids = _filled(runtime)
+    window = make_window(qtbot, runtime, FakeEngine(), load=False)
+    window.sidebar.delete(ids["alpha"])
+    window.sidebar.delete(ids["beta"])  # alpha is erased in the background
+    qtbot.waitUntil(lambda: not window.sidebar.erasing, timeout=WAIT_MS)
+    assert files_holding(runtime.paths.data_dir, WORDS["alpha"]) == {}
+    window.sidebar.undo_delete()  # beta's Undo still works
+    assert sorted(window.sidebar.visible_ids()) == sorted([ids["beta"], ids["gamma"]])
