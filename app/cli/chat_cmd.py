@@ -40,10 +40,10 @@ def run(args: argparse.Namespace, runtime: Runtime) -> int:
     prompt = sys.stdin.read() if args.prompt == "-" else args.prompt
     if not prompt.strip():
         raise EnclaveError("The prompt is empty; type a message after 'enclave chat'.")
-    from app.core.engine import LocalEngine  # llama.cpp loads only when needed
+    from app.core.backends import local_backend  # llama.cpp loads only when needed
 
     store = runtime.open_store()
-    engine = LocalEngine()
+    engine = local_backend()
     try:
         store.mark_interrupted()
         service = ConversationService(runtime, store)

@@ -150,11 +150,11 @@ def _model_file(runtime: Runtime, report: Report, state: dict[str, Any]) -> str:
 
 
 def _model_load(runtime: Runtime, report: Report, state: dict[str, Any]) -> str:
-    from app.core.engine import LocalEngine
+    from app.core.backends import local_backend
     from app.core.types import LoadOptions
 
     s = runtime.settings.current
-    engine = LocalEngine()
+    engine = local_backend()
     start = time.perf_counter()
     options = LoadOptions(min(s.context_size, 2048), s.threads, s.gpu_layers)
     info = engine.load(state["path"], options)

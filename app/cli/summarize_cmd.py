@@ -74,9 +74,9 @@ def run(args: argparse.Namespace, runtime: Runtime) -> int:
             reduce_max_tokens=args.max_tokens,
         )
 
-    from app.core.engine import LocalEngine  # llama.cpp loads only when needed
+    from app.core.backends import local_backend  # llama.cpp loads only when needed
 
-    engine = LocalEngine()
+    engine = local_backend()
     store = runtime.open_store()
     cancel = CancelToken()
     results: list[dict[str, Any]] = []

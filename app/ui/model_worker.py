@@ -34,9 +34,9 @@ class _Runner(QObject):
 
     def _engine(self) -> Backend:
         if self._box[0] is None:  # made here, on the model thread: llama.cpp loads lazily
-            from app.core.engine import LocalEngine
+            from app.core.backends import local_backend
 
-            self._box[0] = LocalEngine()
+            self._box[0] = local_backend()
         return self._box[0]
 
     @Slot(object)
@@ -60,7 +60,7 @@ class ModelWorker(QObject):
     ) -> None:
         super().__init__(parent)
         self.runtime = runtime
-        self._engine_box: list[Backend | None] = [backend]  # None: a LocalEngine, made lazily
+        self._engine_box: list[Backend | None] = [backend]  # None: the local engine, made lazily
         self.model_info: ModelInfo | None = None
         self._jobs: list[Job] = []
         self._thread = QThread()
