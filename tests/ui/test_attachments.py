@@ -41,6 +41,12 @@ def text_mime(text: str) -> QMimeData:
     return mime
 
 
+def url_mime(path: Path) -> QMimeData:
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    return mime
+
+
 def summarised(qtbot, window, action) -> SummaryOutcome:
     with qtbot.waitSignal(window.drop_controller.summaryFinished, timeout=WAIT_MS) as done:
         action()
@@ -82,9 +88,9 @@ def test_a_pasted_path_or_file_url_attaches_the_file(qtbot, runtime, tmp_path):
     summarised(qtbot, window, lambda: paste(window, text_mime(url)))
     names = [d.name for d in window.store.documents(outcome.conversation_id)]
     assert names == ["notes.txt", "minutes.txt"]
-    urls = QMimeData()  # a file copied in a file manager: its URL
-    urls.setUrls([QUrl.fromLocalFile(str(by_path))])
-    summarised(qtbot, window, lambda: paste(window, urls))
+    # A file copied in a file manager: its URL. Made inside the paste, like text_mime(), so no
+    # Python name outlives the clipboard's ownership of it (a crash at exit otherwise).
+    summarised(qtbot, window, lambda: paste(window, url_mime(by_path)))
     assert window.composer.text() == "Hello "  # no path was typed into the message
 
 
