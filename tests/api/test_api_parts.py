@@ -75,6 +75,7 @@ def test_failures_map_to_the_statuses_clients_expect() -> None:
     assert error_response(RuntimeError("boom")).status_code == 500
 
 
+@pytest.mark.model  # lists the models of a fresh data dir: assembles the default one
 def test_the_model_list_names_policy_server_models(tmp_path: Path) -> None:
     policy = tmp_path / "policy.toml"
     policy.write_text(
@@ -89,6 +90,7 @@ def test_the_model_list_names_policy_server_models(tmp_path: Path) -> None:
     assert list_models(Runtime.create(tmp_path / "data", policy)) == ["enclave"]
 
 
+@pytest.mark.model  # lists the models of a fresh data dir: assembles the default one
 def test_the_api_serves_in_a_thread_and_stops(tmp_path: Path) -> None:
     """The window's way: over its own executor, in the background, until switched off."""
     import httpx
