@@ -18,8 +18,10 @@ def _fail(self, messages, params, cancel=None):
 
 
 if __name__ == "__main__":
+    from app.core.backends.local_process import ProcessEngine
     from app.core.engine import LocalEngine
 
     LocalEngine.generate = _fail  # type: ignore[method-assign]
+    ProcessEngine.generate = _fail  # type: ignore[method-assign]  # the one front ends use
     sys.argv = ["app", *sys.argv[1:]]
     runpy.run_module("app", run_name="__main__", alter_sys=True)

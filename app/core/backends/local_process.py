@@ -124,6 +124,9 @@ class ProcessTokenStream:
     def __next__(self) -> str:
         if self.finished:
             raise StopIteration
+        if self._cancel is not None and self._cancel.cancelled:
+            self._stop()  # pieces the child made ahead are dropped: nobody asked for them
+            raise StopIteration
         try:
             message = self._child.receive(cancel=self._cancel)
         except EngineCrashed as exc:
@@ -145,17 +148,21 @@ class ProcessTokenStream:
     def _update(self, stats: GenerationStats) -> None:
         vars(self.stats).update(vars(stats))  # the same object callers may hold
 
-    def close(self) -> None:
-        """Abandon the reply (counts as cancelled): stop the child and drain what it sent."""
-        if self.finished:
-            return
+    def _stop(self) -> None:
+        """Stop the child, drain what it already sent; the stats count what was read."""
+        seen = self.stats.generated_tokens
         self._child.flag.value = 1
-        try:
+        self._cancel = None
+        with contextlib.suppress(ModelError):
             for _ in self:
                 pass
-        except ModelError:
-            pass
+        self.stats.generated_tokens = seen
         self.stats.stop_reason = "cancelled"
+
+    def close(self) -> None:
+        """Abandon the reply (counts as cancelled)."""
+        if not self.finished:
+            self._stop()
 
     def text(self) -> str:
         return "".join(self)
