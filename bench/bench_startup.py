@@ -31,7 +31,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.common import model_path, write_result
+from bench.common import empty_policy, model_path, write_result
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGETS = {"usable_window_s": 1.0, "stall_ms": 50.0}
@@ -42,7 +42,7 @@ def child_env(data: Path) -> dict[str, str]:
     return {
         **os.environ,
         "ENCLAVE_BUNDLED_MODEL": str(model_path()),
-        "ENCLAVE_POLICY": str(data / "no-policy.toml"),
+        "ENCLAVE_POLICY": str(empty_policy(data)),
         "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen"),
         "PYTHONIOENCODING": "utf-8",
     }
@@ -169,7 +169,7 @@ def stall_probe(output: Path) -> None:
 
     folder = Path(tempfile.mkdtemp(prefix="enclave-stall-"))
     os.environ["ENCLAVE_BUNDLED_MODEL"] = str(model_path())
-    runtime = Runtime.create(folder / "data", folder / "no-policy.toml")
+    runtime = Runtime.create(folder / "data", empty_policy(folder))
     runtime.settings.update(threads=2, context_size=2048, max_tokens=200)
     app = create_qapp()
     window = open_window(runtime)

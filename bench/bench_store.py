@@ -28,7 +28,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bench.common import CACHE, timed, write_result
+from bench.common import CACHE, empty_policy, timed, write_result
 
 CONVERSATIONS = 10_000
 MESSAGES = 1_000_000
@@ -202,7 +202,7 @@ def measure_window(path: Path, runs: int) -> dict:
     from app.ui.message_widget import MessageWidget
 
     app = create_qapp()
-    runtime = Runtime.create(path.parent, path.parent / "no-policy.toml")
+    runtime = Runtime.create(path.parent, empty_policy(path.parent))
     window = open_window(runtime)
     window.show()
     _settle(app)

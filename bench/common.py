@@ -21,6 +21,15 @@ def model_path() -> Path:
     return ensure_default_model(CACHE)
 
 
+def empty_policy(folder: Path) -> Path:
+    """An empty admin policy file in `folder`: no machine policy applies to the benchmark (a
+    policy file named explicitly must exist)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "no-policy.toml"
+    path.write_text("", encoding="utf-8")
+    return path
+
+
 def timed(fn: Callable[[], Any], runs: int, warmup: int = 1) -> dict[str, float]:
     """Milliseconds per call: median, best and worst over `runs` (after `warmup` calls)."""
     for _ in range(warmup):

@@ -158,10 +158,11 @@ def main() -> int:
     )
     args = parser.parse_args()
     from app.core.config.runtime import Runtime
+    from bench.common import empty_policy
     from tests.helpers.fake_engine import FakeEngine
 
     data = Path(tempfile.mkdtemp(prefix="enclave-stall-"))
-    runtime = Runtime.create(data / "fake", data / "no-policy.toml")
+    runtime = Runtime.create(data / "fake", empty_policy(data))
     runtime.settings.update(max_tokens=1_000_000)
     answer = long_answer(args.sections)
     delay = 1.0 / args.rate if args.rate else 0.0
@@ -173,7 +174,7 @@ def main() -> int:
         "Explain with examples",
     )
     if args.real:
-        runtime = Runtime.create(data / "real", data / "no-policy.toml")
+        runtime = Runtime.create(data / "real", empty_policy(data))
         runtime.settings.update(
             model=args.real, max_tokens=args.max_tokens, threads=2, context_size=2048
         )

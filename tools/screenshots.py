@@ -4,8 +4,9 @@
 
 It re-runs itself under `xvfb-run` (QT_QPA_PLATFORM=xcb), seeds a fresh temporary data
 directory with a few realistic conversations, loads the bundled model for real, and saves
-chat.png (light, Markdown and code), settings.png (the settings dialog) and french.png (the
-French interface, dark theme).
+chat.png (light, Markdown and code), settings.png (the settings dialog), french.png (the
+French interface, dark theme), model-choice.png (the header's model choice, open),
+thought.png (an answer with its folded reasoning) and waiting.png (a reply loading its model).
 """
 
 from __future__ import annotations
@@ -80,17 +81,28 @@ def seed(data_dir: Path) -> dict[str, int]:
     store = Store.open(data_dir / "enclave.sqlite3", clock=clock)
     ids: dict[str, int] = {}
 
-    def conversation(title, question, answer, pinned=False):
+    def conversation(title, question, answer, pinned=False, stats=None):
         current[0] = next(stamps, now)
         conv = store.create_conversation(title=title)
         user = store.add_message(conv.id, "user", question)
         store.add_message(
-            conv.id, "assistant", answer, parent_id=user.id, model_name="Gemma 3 270M (demo)"
-        )
+            conv.id, "assistant", answer, parent_id=user.id, model_name="Gemma 3 270M (demo)",
+            stats=stats,
+        )  # fmt: skip
         if pinned:
             store.set_pinned(conv.id, True)
         ids[title] = conv.id
 
+    conversation(
+        "How many r in strawberry?",
+        "How many times does the letter r appear in “strawberry”?",
+        "There are **three**: st**r**awbe**rr**y.",
+        stats={
+            "reasoning": "Spell it: s-t-r-a-w-b-e-r-r-y. The r comes at position 3, then twice "
+            "at positions 8 and 9. That is 3.",
+            "reasoning_s": 4.2,
+        },
+    )
     conversation(
         "Verbes irréguliers", "Donne-moi trois verbes irréguliers.", "*Être*, *avoir* et *aller*."
     )
@@ -141,9 +153,10 @@ def shoot(out: Path, model: str | None) -> None:
     from app.ui.i18n import Translations
     from app.ui.settings_dialog import SettingsDialog
     from app.ui.theme import apply_theme
+    from bench.common import empty_policy
 
     data = Path(tempfile.mkdtemp(prefix="enclave-shots-"))
-    runtime = Runtime.create(data, data / "no-policy.toml")
+    runtime = Runtime.create(data, empty_policy(data))
     runtime.settings.update(first_run_done=True, model=model or "", threads=2)
     ids = seed(data)
     app = create_qapp()
@@ -169,6 +182,30 @@ def shoot(out: Path, model: str | None) -> None:
     window.sidebar.select(ids["Remove duplicates, keep order"])
     window.show_conversation(ids["Remove duplicates, keep order"])
     grab("chat.png")
+
+    window.model_picker.showPopup()
+    settle(app)
+    shot = app.primaryScreen().grabWindow(0, 0, 0, *SIZE)  # the popup is a window of its own
+    shot.save(str(out / "model-choice.png"), "PNG", 0)
+    print(f"{out / 'model-choice.png'}")
+    window.model_picker.hidePopup()
+
+    window.sidebar.select(ids["How many r in strawberry?"])
+    window.show_conversation(ids["How many r in strawberry?"])
+    grab("thought.png")
+
+    waiting = ids["Trip to Lisbon ideas"]
+    question = window.store.add_message(waiting, "user", "And where should we eat?")
+    reply = window.store.add_message(
+        waiting, "assistant", "", parent_id=question.id, status="streaming"
+    )
+    window.sidebar.select(waiting)
+    window.show_conversation(waiting)
+    window.chat_view.show_waiting(reply.id, "loading", "Qwen3 4B Instruct · Q4_K_M")
+    window.chat_view.set_busy(True)
+    grab("waiting.png")
+    window.store.update_message(reply.id, status="cancelled")
+    window.chat_view.set_busy(False)
 
     dialog = SettingsDialog(runtime, window.presets, window)
     dialog.resize(620, 430)

@@ -11,12 +11,13 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QWidget
 
+from app.core.default_model import DEFAULT_MODEL_NAME, DEFAULT_MODEL_SHA256, DEFAULT_MODEL_SIZE
 from app.core.models.fit import RUNTIME_BYTES, MemoryEstimate, check_fit
-from app.core.models.registry import InstalledModel, Registry
+from app.core.models.registry import Registry
 
 
 class ModelPicker(QComboBox):
-    modelChosen = Signal(str)  # the installed model's id
+    modelChosen = Signal(str)  # the installed model's id (sha256:HEX for the bundled one)
 
     def __init__(self, runtime, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -25,28 +26,30 @@ class ModelPicker(QComboBox):
         self.setMinimumContentsLength(18)
         self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.activated.connect(self._on_activated)
-        self._models: list[InstalledModel] = []
 
     def refresh(self, current_sha256: str | None, current_name: str = "") -> None:
         """List the installed models and select the one with `current_sha256` (a model used
         from a path, not installed, is shown by its name)."""
         policy = self.runtime.policy
         registry = Registry(self.runtime.paths.models_dir, policy.models.directory)
-        self._models = [m for m in registry.installed(refresh=False) if m.present]
+        installed = [m for m in registry.installed(refresh=False) if m.present]
+        entries = [(m.name, m.size, m.id, m.sha256) for m in installed]
+        if not any(sha == DEFAULT_MODEL_SHA256 for *_, sha in entries):
+            # The bundled model is always there, registered or not (it is assembled on use).
+            spec = f"sha256:{DEFAULT_MODEL_SHA256}"
+            entries.insert(0, (DEFAULT_MODEL_NAME, DEFAULT_MODEL_SIZE, spec, DEFAULT_MODEL_SHA256))
         self.blockSignals(True)
         self.clear()
-        for model in self._models:
-            self.addItem(f"{model.name} · {self._badge(model)}", model.id)
-        index = next(
-            (i for i, m in enumerate(self._models) if m.sha256 == current_sha256), -1
-        )
+        for name, size, spec, _sha in entries:
+            self.addItem(f"{name} · {self._badge(size)}", spec)
+        index = next((i for i, e in enumerate(entries) if e[3] == current_sha256), -1)
         if index < 0 and current_sha256:
             self.addItem(current_name or self.tr("Another model"), "")
             index = self.count() - 1
         self.setCurrentIndex(index)
         self.blockSignals(False)
         locked = policy.is_locked("model")
-        self.setEnabled(not locked and bool(self._models))
+        self.setEnabled(not locked)
         self.setToolTip(
             self.tr("Locked by your administrator's policy.")
             if locked
@@ -55,8 +58,8 @@ class ModelPicker(QComboBox):
         )  # fmt: skip
         self.setAccessibleName(self.tr("Model"))
 
-    def _badge(self, model: InstalledModel) -> str:
-        estimate = MemoryEstimate(0, model.size, 0, 0, RUNTIME_BYTES)
+    def _badge(self, size: int) -> str:
+        estimate = MemoryEstimate(0, size, 0, 0, RUNTIME_BYTES)
         verdict = check_fit(estimate).verdict
         return {
             "fits": self.tr("fits"),
