@@ -13,6 +13,7 @@ import sys
 from app.core.chat import ConversationService, TurnFailed, TurnResult
 from app.core.config.runtime import Runtime
 from app.core.errors import EnclaveError
+from app.core.loop_guard import LOOP_NOTE
 from app.core.types import Thought
 
 
@@ -92,6 +93,8 @@ def _report(result: TurnResult) -> int:
         sys.stdout.write(("\n\n" if citations else "") + shown + "\n")
     else:
         sys.stdout.write("\n")
+    if stats.get("stop_reason") == "loop":
+        print(f"enclave: {LOOP_NOTE}", file=sys.stderr)
     model = result.record.model_name or "?"
     print(
         f"[conversation {result.turn.conversation_id} · {model} · "

@@ -100,6 +100,7 @@ class DetailsDialog(QDialog):
             "stop": self.tr("the model finished"),
             "length": self.tr("the token limit"),
             "cancelled": self.tr("you stopped it"),
+            "loop": self.tr("it was repeating itself"),
             "error": self.tr("an error"),
         }.get(str(reason), "—")
 

@@ -307,6 +307,8 @@ class MessageWidget(QFrame):
             "failed": self.tr("This answer failed."),
         }
         note = notes.get(status, "")
+        if (self.record.stats or {}).get("stop_reason") == "loop":
+            note = self.tr("Stopped: the answer was repeating itself.")
         if self._error:
             note = f"{note} {self._error}".strip()
         self.status_label.setObjectName("ErrorNote" if status == "failed" else "StatusNote")

@@ -300,6 +300,10 @@
         <translation>votre demande d’arrêt</translation>
     </message>
     <message>
+        <source>it was repeating itself</source>
+        <translation>il se répétait</translation>
+    </message>
+    <message>
         <source>an error</source>
         <translation>une erreur</translation>
     </message>
@@ -729,6 +733,10 @@
     <message>
         <source>Thought</source>
         <translation>Réflexion</translation>
+    </message>
+    <message>
+        <source>Stopped: the answer was repeating itself.</source>
+        <translation>Arrêtée : la réponse se répétait.</translation>
     </message>
     <message>
         <source>Copy</source>

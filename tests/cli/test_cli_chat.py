@@ -129,3 +129,15 @@ def test_ctrl_c_stops_the_answer_and_keeps_what_was_written(data_dir: Path) -> N
     _conversation, role, status, content = _messages(data_dir)[-1]
     assert (role, status) == ("assistant", "cancelled")
     assert content and (first + out).decode(errors="replace").startswith(content[:4])
+
+
+def test_a_looping_answer_stops_by_itself_with_a_note(data_dir: Path) -> None:
+    result = enclave(
+        "chat", "--temperature", "0", "--max-tokens", "512", "Bonjour", data_dir=data_dir
+    )
+    assert result.code == 0, result.err
+    assert "repeating itself" in result.err
+    with sqlite3.connect(data_dir / "enclave.sqlite3") as con:
+        (stats,) = con.execute("SELECT stats FROM messages ORDER BY id DESC LIMIT 1").fetchone()
+    stats = json.loads(stats)
+    assert stats["stop_reason"] == "loop" and stats["generated_tokens"] < 400

@@ -147,3 +147,11 @@ def test_an_explicit_policy_file_that_does_not_exist_is_an_error(tmp_path: Path)
 
     with pytest.raises(PolicyError, match="does not exist"):
         Runtime.create(tmp_path / "data", tmp_path / "no-such-policy.toml")
+
+
+def test_stopping_loops_is_a_setting_that_reaches_every_turn(tmp_path: Path) -> None:
+    store = SettingsStore(tmp_path / "s.json", load_policy(write_policy(tmp_path, {})))
+    gate = PolicyGate(load_policy(write_policy(tmp_path, {})), store)
+    assert gate.params({}).stop_on_loops is True
+    store.update(stop_on_loops=False)
+    assert gate.params({}).stop_on_loops is False

@@ -73,6 +73,7 @@ class PolicyGate:
             min_p=s.min_p,
             repeat_penalty=s.repeat_penalty,
             seed=seed,
+            stop_on_loops=s.stop_on_loops,
         )
 
     def system_prompt(self, stored: str | None, override: str | None = None) -> str:
