@@ -8,6 +8,7 @@ from pathlib import Path
 from PySide6.QtCore import QMarginsF, QSizeF
 from PySide6.QtGui import QGuiApplication, QPageLayout, QPageSize, QPdfWriter, QTextDocument
 
+from app.core.config.paths import make_private_file
 from app.core.errors import EnclaveError
 
 
@@ -16,7 +17,7 @@ def html_to_pdf(html: str, path: Path) -> None:
     if QGuiApplication.instance() is None:  # the command line has no application yet
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
         html_to_pdf._app = QGuiApplication([])  # type: ignore[attr-defined]  # kept alive
-    tmp = path.with_name(path.name + ".tmp")
+    tmp = make_private_file(path.with_name(path.name + ".tmp"))  # 0600 before Qt writes to it
     writer = QPdfWriter(str(tmp))
     writer.setPageLayout(
         QPageLayout(
@@ -36,6 +37,7 @@ def html_to_pdf(html: str, path: Path) -> None:
     try:
         if not tmp.exists() or tmp.stat().st_size == 0:
             raise OSError("the PDF writer produced no output")
+        tmp.chmod(0o600)  # like every export, whatever the umask
         os.replace(tmp, path)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
