@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from app.core.errors import ContextOverflowError
+from app.core.errors import ContextOverflowError, ModelError
 from app.core.types import ChatMessage
 
 # Counts the tokens of the prompt rendered from these messages (template included).
@@ -58,6 +58,12 @@ def fit_history(
     essential = [*system, newest]
     essential_tokens = count(essential)
     if essential_tokens > available:
+        frame = count([ChatMessage(newest.role, "")])  # the template's own text, no message
+        if frame > available:  # not the user's fault: say what is too long
+            raise ModelError(
+                f"The model's chat template alone takes {frame} tokens of its {n_ctx}-token "
+                f"context; choose another template family for this model in its settings."
+            )
         message_tokens = count([newest])
         free_for_message = max(0, available - (essential_tokens - message_tokens))
         raise ContextOverflowError(message_tokens, free_for_message, n_ctx)

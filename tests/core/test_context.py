@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.core.context import fit_history, reply_budget
-from app.core.errors import ContextOverflowError
+from app.core.errors import ContextOverflowError, ModelError
 from app.core.types import ChatMessage, GenerationParams, LoadOptions
 
 
@@ -181,3 +181,13 @@ def test_real_oversized_message_is_refused_naming_both_sizes(small_engine) -> No
     stream = small_engine.generate([ChatMessage("user", "Hello")], GenerationParams(max_tokens=4))
     stream.text()
     assert stream.stats.stop_reason in ("stop", "length")
+
+
+def test_a_huge_template_is_blamed_not_the_users_message() -> None:
+    def bloated(messages: Sequence[ChatMessage]) -> int:
+        return 1_000_000 + words(messages)  # a template that writes a million tokens itself
+
+    with pytest.raises(ModelError, match="chat template alone takes 1000004 tokens") as caught:
+        fit_history([ChatMessage("user", "Hi")], n_ctx=2048, max_tokens=64, count=bloated)
+    assert not isinstance(caught.value, ContextOverflowError)
+    assert "message" not in str(caught.value)
