@@ -256,8 +256,8 @@ class MainWindow(QMainWindow):
         conv = self.store.find_conversation(conv_id) if conv_id is not None else None
         self.title_label.setText(conv.title if conv and conv.title else self.tr("New chat"))
         loaded = self.worker.model_info
-        if conv is not None and conv.model_sha256:
-            self.model_picker.refresh(conv.model_sha256, conv.model_name or "")
+        if conv is not None and conv.model:
+            self.model_picker.refresh(conv.model_sha256, conv.model_name or "", conv.model)
         elif loaded is not None:
             self.model_picker.refresh(loaded.sha256, loaded.name)
         else:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QWidget
 
+from app.core.backends.servers import servers_for, user_servers_path
 from app.core.default_model import DEFAULT_MODEL_NAME, DEFAULT_MODEL_SHA256, DEFAULT_MODEL_SIZE
 from app.core.models.fit import RUNTIME_BYTES, MemoryEstimate, check_fit
 from app.core.models.registry import Registry
@@ -27,9 +28,12 @@ class ModelPicker(QComboBox):
         self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.activated.connect(self._on_activated)
 
-    def refresh(self, current_sha256: str | None, current_name: str = "") -> None:
-        """List the installed models and select the one with `current_sha256` (a model used
-        from a path, not installed, is shown by its name)."""
+    def refresh(
+        self, current_sha256: str | None, current_name: str = "", current_spec: str | None = None
+    ) -> None:
+        """List the installed models and the company servers' (those the policy lists by
+        name: no request is made here), and select the current one, by its spec or sha256 (a
+        model used from a path, not installed, is shown by its name)."""
         policy = self.runtime.policy
         registry = Registry(self.runtime.paths.models_dir, policy.models.directory)
         installed = [m for m in registry.installed(refresh=False) if m.present]
@@ -38,12 +42,21 @@ class ModelPicker(QComboBox):
             # The bundled model is always there, registered or not (it is assembled on use).
             spec = f"sha256:{DEFAULT_MODEL_SHA256}"
             entries.insert(0, (DEFAULT_MODEL_NAME, DEFAULT_MODEL_SIZE, spec, DEFAULT_MODEL_SHA256))
+        badges = [self._badge(size) for _name, size, _spec, _sha in entries]
+        user_file = user_servers_path(self.runtime.paths.data_dir)
+        for server in servers_for(policy, user_file):
+            for model_id in server.models:
+                entries.append((model_id, 0, f"{server.name}/{model_id}", ""))
+                badges.append(self.tr("on server {name}").format(name=server.name))
         self.blockSignals(True)
         self.clear()
-        for name, size, spec, _sha in entries:
-            self.addItem(f"{name} · {self._badge(size)}", spec)
-        index = next((i for i, e in enumerate(entries) if e[3] == current_sha256), -1)
+        for (name, _size, spec, _sha), badge in zip(entries, badges, strict=True):
+            self.addItem(f"{name} · {badge}", spec)
+        specs = [spec for _name, _size, spec, _sha in entries]
+        index = specs.index(current_spec) if current_spec in specs else -1
         if index < 0 and current_sha256:
+            index = next((i for i, e in enumerate(entries) if e[3] == current_sha256), -1)
+        if index < 0 and (current_sha256 or current_spec):
             self.addItem(current_name or self.tr("Another model"), "")
             index = self.count() - 1
         self.setCurrentIndex(index)

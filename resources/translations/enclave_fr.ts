@@ -1017,6 +1017,10 @@
 <context>
     <name>ModelPicker</name>
     <message>
+        <source>on server {name}</source>
+        <translation>sur le serveur {name}</translation>
+    </message>
+    <message>
         <source>Another model</source>
         <translation>Autre modèle</translation>
     </message>

@@ -88,3 +88,20 @@ def test_a_locked_model_choice_is_greyed_out_with_the_reason(qtbot, tmp_path: Pa
     window = make_window(qtbot, runtime, fake_engine)
     assert not window.model_picker.isEnabled()
     assert "administrator" in window.model_picker.toolTip()
+
+
+def test_company_server_models_sit_beside_local_ones(qtbot, tmp_path: Path, fake_engine) -> None:
+    policy = tmp_path / "policy.toml"
+    policy.write_text(
+        tomli_w.dumps(
+            {"servers": [{"name": "gpu", "url": "https://llm.example/v1", "models": ["big-70b"]}]}
+        ),
+        encoding="utf-8",
+    )
+    runtime = Runtime.create(tmp_path / "data", policy)
+    window = make_window(qtbot, runtime, fake_engine)
+    picker = window.model_picker
+    index = picker.findData("gpu/big-70b")
+    assert index >= 0 and picker.itemText(index) == "big-70b · on server gpu"
+    window.controller.choose_model(picker.itemData(index))  # what choosing it does, no request
+    assert window.controller.model_choice == "gpu/big-70b"
