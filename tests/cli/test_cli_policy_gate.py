@@ -11,6 +11,7 @@ import json
 import os
 import re
 import sqlite3
+import subprocess
 import sys
 from pathlib import Path
 
@@ -68,11 +69,15 @@ def _opens(log: Path, target: Path) -> int:
     return sum(1 for line in log.read_text().splitlines() if pattern.search(line))
 
 
+def _default_only(tmp_path: Path, data: Path) -> list[str]:
+    """Global options for a policy whose allowlist holds only the bundled model."""
+    policy = policy_file(tmp_path, f'[models]\nallowlist_sha256 = ["{DEFAULT_MODEL_SHA256}"]\n')
+    return ["--data-dir", str(data), "--policy", str(policy)]
+
+
 def _chat_traced(tmp_path: Path, args: list[str], env: dict[str, str] | None = None):
     log = tmp_path / "open.log"
     argv = [sys.executable, "-m", "app", *args]
-    import subprocess
-
     proc = subprocess.run(
         ["strace", "-f", "-qq", "-e", "trace=open,openat", "-o", str(log), *argv],
         capture_output=True,
@@ -91,8 +96,7 @@ def test_a_refused_model_given_with_m_is_never_opened_by_llama_cpp(
     tmp_path: Path, variant_model: tuple[Path, str]
 ) -> None:
     path, _sha = variant_model
-    policy = policy_file(tmp_path, f'[models]\nallowlist_sha256 = ["{DEFAULT_MODEL_SHA256}"]\n')
-    args = ["--data-dir", str(tmp_path / "data"), "--policy", str(policy)]
+    args = _default_only(tmp_path, tmp_path / "data")
     proc, log = _chat_traced(tmp_path, [*args, "chat", "-m", str(path), "Hello"])
     assert proc.returncode == 3, proc.stderr
     assert "does not allow the model" in proc.stderr
@@ -105,8 +109,7 @@ def test_the_bundled_model_override_cannot_smuggle_in_a_refused_file(
     tmp_path: Path, variant_model: tuple[Path, str]
 ) -> None:
     path, _sha = variant_model
-    policy = policy_file(tmp_path, f'[models]\nallowlist_sha256 = ["{DEFAULT_MODEL_SHA256}"]\n')
-    args = ["--data-dir", str(tmp_path / "data"), "--policy", str(policy)]
+    args = _default_only(tmp_path, tmp_path / "data")
     proc, log = _chat_traced(
         tmp_path, [*args, "chat", "Hello"], env={"ENCLAVE_BUNDLED_MODEL": str(path)}
     )
@@ -128,8 +131,7 @@ def test_an_edited_registry_entry_cannot_claim_an_allowed_sha256(
     entry["sha256"] = DEFAULT_MODEL_SHA256  # the user lies about the file
     registry.write_text(json.dumps(raw))
     installed = Path(entry["path"])
-    policy = policy_file(tmp_path, f'[models]\nallowlist_sha256 = ["{DEFAULT_MODEL_SHA256}"]\n')
-    args = ["--data-dir", str(data), "--policy", str(policy)]
+    args = _default_only(tmp_path, data)
     proc, log = _chat_traced(tmp_path, [*args, "chat", "-m", entry["id"], "Hello"])
     assert proc.returncode == 3, proc.stderr
     assert "does not allow the model" in proc.stderr

@@ -10,7 +10,7 @@ default when the policy gives none (`SettingsStore.current` applies that), never
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import fields, replace
 
 from app.core.config.policy import Policy
 from app.core.config.settings import LOCKABLE_SETTINGS, Settings
@@ -20,6 +20,9 @@ from app.core.models.registry import ModelSettings
 from app.core.models.resolve import apply_settings
 from app.core.types import GenerationParams, LoadOptions
 
+# Settings that are generation parameters, and those that are load options.
+PARAM_SETTINGS = frozenset(f.name for f in fields(GenerationParams)) & LOCKABLE_SETTINGS
+LOAD_SETTINGS = ("context_size", "threads", "gpu_layers")
 # Settings a turn may override, with the smallest value that makes sense.
 _MINIMUM = {"max_tokens": 1, "top_k": 0, "threads": 0, "context_size": 0}
 _RANGES = {"temperature": (0.0, 5.0), "top_p": (0.0, 1.0), "min_p": (0.0, 1.0)}
@@ -64,7 +67,7 @@ class PolicyGate:
 
     def params(self, overrides: Mapping[str, object], seed: int | None = None) -> GenerationParams:
         """Generation parameters from the settings with the (checked) overrides on top."""
-        s = replace(self.current, **{k: v for k, v in overrides.items() if _is_param(k)})
+        s = replace(self.current, **{k: v for k, v in overrides.items() if k in PARAM_SETTINGS})
         return GenerationParams(
             max_tokens=s.max_tokens,
             temperature=s.temperature,
@@ -90,16 +93,12 @@ class PolicyGate:
         s = self.current
         base = LoadOptions(s.context_size, s.threads, s.gpu_layers)
         merged = apply_settings(base, own)
-        for name in ("context_size", "threads", "gpu_layers"):
+        for name in LOAD_SETTINGS:
             if self.locked(name):
                 merged = replace(merged, **{name: getattr(base, name)})
             elif name in overrides:
                 merged = replace(merged, **{name: overrides[name]})
         return merged
-
-
-def _is_param(name: str) -> bool:
-    return name in ("max_tokens", "temperature", "top_p", "top_k", "min_p", "repeat_penalty")
 
 
 def _locked_message(names: list[str], via: str) -> str:

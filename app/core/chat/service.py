@@ -26,6 +26,7 @@ from typing import Any
 
 from app.core.backend import Backend
 from app.core.chat.citations import citations_to_stats
+from app.core.chat.gate import LOAD_SETTINGS
 from app.core.chat.history import history_for
 from app.core.chat.loader import ModelLoader
 from app.core.chat.model_choice import ModelChoice
@@ -212,7 +213,7 @@ class ConversationService:
             params=params.as_dict(),
         )
         history = history_for(self.store, conversation.id, question.id, system)
-        load = {k: v for k, v in checked.items() if k in ("context_size", "threads", "gpu_layers")}
+        load = {k: v for k, v in checked.items() if k in LOAD_SETTINGS}
         return Turn(
             conversation.id,
             question.id,
