@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from time import perf_counter
 
 from app.core.context import fit_history, reply_budget
 from app.core.decoder import Decoder
 from app.core.default_model import DEFAULT_MODEL_NAME, DEFAULT_MODEL_SHA256
-from app.core.errors import ContextOverflowError, EnclaveError, ModelError
+from app.core.errors import Cancelled, ContextOverflowError, EnclaveError, ModelError
+from app.core.kv_cache import StateSession
+from app.core.kv_cache.keeper import StateKeeper, signature
 from app.core.llama_native import (
+    NativeAborted,
     NativeContext,
     NativeError,
     NativeModel,
@@ -87,10 +90,16 @@ def _gpu_layers(requested: int) -> int:
 
 
 def _open_native(
-    path: Path, n_ctx: int, threads: int, gpu_layers: int
+    path: Path,
+    n_ctx: int,
+    threads: int,
+    gpu_layers: int,
+    progress: Callable[[float], bool] | None = None,
 ) -> tuple[NativeModel, NativeContext]:
     try:
-        model = NativeModel(path, gpu_layers)
+        model = NativeModel(path, gpu_layers, progress=progress)
+    except NativeAborted as exc:
+        raise Cancelled(f"Loading {path.name} was cancelled.") from exc
     except NativeError as exc:
         raise ModelError(
             f"llama.cpp could not load {path.name} ({exc}); the file may be damaged or need "
@@ -104,6 +113,21 @@ def _open_native(
             f"Could not create a {n_ctx}-token context for {path.name} ({exc}); try a smaller "
             f"context size."
         ) from exc
+
+
+def _load_progress(
+    on_progress: Callable[[float], None] | None, cancel: CancelToken | None
+) -> Callable[[float], bool] | None:
+    """llama.cpp's progress callback: report the fraction, say False to stop."""
+    if on_progress is None and cancel is None:
+        return None
+
+    def progress(fraction: float) -> bool:
+        if on_progress is not None:
+            on_progress(fraction)
+        return not (cancel is not None and cancel.cancelled)
+
+    return progress
 
 
 def _template_for(header: GgufHeader, model: NativeModel, override: str | None) -> ChatTemplate:
@@ -122,6 +146,8 @@ def _template_for(header: GgufHeader, model: NativeModel, override: str | None) 
 
 
 class LocalEngine:
+    keeps_kv_state = True  # generate() takes a conversation's `session` (app.core.kv_cache)
+
     def __init__(self) -> None:
         self._model: NativeModel | None = None
         self._ctx: NativeContext | None = None
@@ -131,6 +157,7 @@ class LocalEngine:
         self._signs = TurnSigns()
         self._decoder: Decoder | None = None
         self._active: LocalTokenStream | None = None
+        self._keeper: StateKeeper | None = None  # saved states of conversations (kv_cache)
 
     # --- loading ---------------------------------------------------------------------------
 
@@ -151,8 +178,18 @@ class LocalEngine:
         """The token ids the KV cache holds right now, in order."""
         return tuple(self._decoder.cached) if self._decoder else ()
 
-    def load(self, path: Path | str, options: LoadOptions | None = None) -> ModelInfo:
-        """Load a GGUF model; a bad file or option is a ModelError saying what to do."""
+    def load(
+        self,
+        path: Path | str,
+        options: LoadOptions | None = None,
+        *,
+        on_progress: Callable[[float], None] | None = None,
+        cancel: CancelToken | None = None,
+    ) -> ModelInfo:
+        """Load a GGUF model; a bad file or option is a ModelError saying what to do.
+
+        `on_progress(fraction)` follows llama.cpp's loading of the weights (0..1, ending at
+        1.0); `cancel` stops the load at its next report (Cancelled, nothing stays loaded)."""
         options = options or LoadOptions()
         path = Path(path).expanduser()
         header = check_gguf(path)  # a missing, foreign or truncated file stops here
@@ -164,8 +201,11 @@ class LocalEngine:
         gpu_layers = _gpu_layers(options.gpu_layers)
         sha256 = cached_sha256(path)
         self.unload()
+        if cancel is not None and cancel.cancelled:
+            raise Cancelled(f"Loading {path.name} was cancelled.")
         started = perf_counter()
-        model, ctx = _open_native(path, n_ctx, threads, gpu_layers)
+        progress = _load_progress(on_progress, cancel)
+        model, ctx = _open_native(path, n_ctx, threads, gpu_layers, progress)
         try:
             template = _template_for(header, model, options.template_override)
         except EnclaveError:
@@ -176,6 +216,7 @@ class LocalEngine:
         self._tokenizer = PromptTokenizer(model)
         self._signs = turn_signs(template, self._tokenizer)
         self._decoder = Decoder(model, ctx)
+        self._keeper = StateKeeper(signature(sha256, ctx.n_ctx, ctx.n_batch, template.source))
         self._info = ModelInfo(
             path=str(path),
             name=DEFAULT_MODEL_NAME if sha256 == DEFAULT_MODEL_SHA256 else display_name(header),
@@ -205,6 +246,7 @@ class LocalEngine:
         if self._template is not None:
             self._template.close()  # a GGUF template's helper process
         self._model = self._ctx = self._template = self._info = self._decoder = None
+        self._keeper = None
         self._tokenizer = None
         self._signs = TurnSigns()
 
@@ -255,6 +297,8 @@ class LocalEngine:
         self._close_active()
         if self._decoder is not None:
             self._decoder.clear()
+        if self._keeper is not None:
+            self._keeper.forget()
 
     # --- generation ------------------------------------------------------------------------
 
@@ -263,8 +307,13 @@ class LocalEngine:
         messages: Sequence[ChatMessage],
         params: GenerationParams,
         cancel: CancelToken | None = None,
+        session: StateSession | None = None,
     ) -> LocalTokenStream:
-        """Stream the assistant's reply to `messages` (oldest turns dropped to fit)."""
+        """Stream the assistant's reply to `messages` (oldest turns dropped to fit).
+
+        With `session` (a conversation's, see app.core.kv_cache), the conversation's saved KV
+        state is taken when it holds more of the prompt than the cache does, and `save_state()`
+        keeps the cache for its next turn."""
         started = perf_counter()
         if not messages:
             raise ValueError("generate() needs at least one message")
@@ -288,6 +337,8 @@ class LocalEngine:
         if fitted.dropped:
             _log.info("Dropped the %d oldest messages to fit the context", fitted.dropped)
         tokens = prompt_for(fitted.messages)
+        if self._keeper is not None and self._decoder is not None:
+            self._keeper.before_prompt(self._decoder, session, tokens)
         stops = (*template.stop, *params.stop)
         stats = GenerationStats(prompt_tokens=len(tokens), dropped_messages=fitted.dropped)
         stream = self._start(tokens, params, cancel, stops, stats, started, strip_leading=True)
@@ -306,6 +357,8 @@ class LocalEngine:
         _model, ctx, _template = self._require()
         self._close_active()
         tokens = self.tokenize_prompt(prompt)
+        if self._keeper is not None:
+            self._keeper.forget()  # no conversation: nothing to save after
         if not tokens:
             raise EnclaveError("The prompt is empty; write something to continue.")
         available = ctx.n_ctx - reply_budget(params.max_tokens, ctx.n_ctx)
@@ -335,6 +388,14 @@ class LocalEngine:
         )
         self._active = LocalTokenStream(run, stats)
         return self._active
+
+    def save_state(self) -> bool:
+        """After a reply: save the KV cache for the conversation of its prompt (a `session`
+        given to generate), within the session's disk budget. False when there was nothing to
+        save or it could not be saved (logged; never raises)."""
+        if self._keeper is None or self._decoder is None:
+            return False
+        return self._keeper.save(self._decoder)
 
     def _close_active(self) -> None:
         """Only one reply at a time: a new request ends the previous stream (as cancelled)."""

@@ -71,22 +71,52 @@ class NativeError(RuntimeError):
 
 
 class NativeAborted(NativeError):
-    """A decode stopped part-way because its abort check said so (Stop during a prompt)."""
+    """A decode or a model load stopped part-way because its check said so (Stop)."""
 
 
 _NO_ABORT = ctypes.cast(None, llama.ggml_abort_callback)
 
 
 class NativeModel:
-    """A loaded model (weights and vocabulary)."""
+    """A loaded model (weights and vocabulary).
 
-    def __init__(self, path: Path, gpu_layers: int, *, vocab_only: bool = False) -> None:
+    `progress(fraction)` is called by llama.cpp as the weights load (0..1, ending at 1.0);
+    returning False aborts the load cleanly, which raises NativeAborted here.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        gpu_layers: int,
+        *,
+        vocab_only: bool = False,
+        progress: Callable[[float], bool] | None = None,
+    ) -> None:
         params = llama.llama_model_default_params()
         params.n_gpu_layers = gpu_layers
         params.vocab_only = vocab_only  # the tokenizer alone (tests of tokenization)
+        refused: list[bool] = []
+        if progress is not None:
+
+            def report(fraction: float, _data: ctypes.c_void_p) -> bool:
+                try:
+                    go_on = bool(progress(float(fraction)))
+                except Exception:  # an exception cannot cross into C: keep loading, say why
+                    _log.exception("the load progress callback failed")
+                    go_on = True
+                if not go_on:
+                    refused.append(True)
+                return go_on
+
+            callback = llama.llama_progress_callback(report)  # alive until the load returns
+            params.progress_callback = callback
+            params.progress_callback_user_data = ctypes.c_void_p(0)
         take_recent_errors()
         ptr = llama.llama_model_load_from_file(os.fsencode(path), params)
         if not ptr:
+            if refused:
+                take_recent_errors()
+                raise NativeAborted("the load was cancelled")
             raise NativeError(take_recent_errors() or "unknown error")
         self.ptr = ptr
         self.vocab = llama.llama_model_get_vocab(ptr)

@@ -2,12 +2,15 @@
 
 One request in, answers out: plain calls get one ("ok", value) or ("error", exc); a reply
 gets ("started", messages, stats) when its prompt is ready, then ("piece", text, generated)
-per piece as it is made, then ("end", stats) or ("error", exc). Stop is a byte in shared memory
-that the parent sets: the decoder reads it between tokens and, through llama.cpp's abort
-callback, inside a prompt batch.
+per piece as it is made, then ("end", stats) or ("error", exc); a load asked to report sends
+("progress", fraction) as llama.cpp reads the weights. Stop is a byte in shared memory that the
+parent sets: the decoder reads it between tokens and, through llama.cpp's abort callback, inside
+a prompt batch; a load reads it at each progress report.
 
 ENCLAVE_TEST_ENGINE_FAULT (read here only, in the child) makes this process die as llama.cpp
-might: `abort-mid-reply` (SIGABRT after a few pieces), `segv-mid-load` (SIGSEGV while loading).
+might: `abort-mid-reply` (SIGABRT after a few pieces), `segv-mid-load` (SIGSEGV while loading),
+or load as a big file would: `slow-load` (a pause at each progress report: about 12 s for the
+bundled model), `stuck-load` (no progress report at all, ignoring Stop, for an hour).
 With ENCLAVE_TEST_ENGINE_FAULT_ONCE naming a file, the fault fires only while that file does not
 exist (it is created first), so the restarted engine works.
 """
@@ -18,6 +21,8 @@ import ctypes
 import os
 import pickle
 import signal
+import time
+from collections.abc import Callable
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -31,6 +36,7 @@ CALLS = frozenset(
     {"count_tokens", "tokenize", "detokenize", "render_prompt", "tokenize_prompt", "clear_cache"}
 )
 PROPERTIES = frozenset({"n_ctx", "cached_tokens", "turn_signs"})
+SLOW_LOAD_S = 0.05  # the `slow-load` fault's pause at each of llama.cpp's progress reports
 
 
 class SharedCancel(CancelToken):
@@ -43,6 +49,27 @@ class SharedCancel(CancelToken):
     @property
     def cancelled(self) -> bool:
         return bool(self._flag.value) or super().cancelled
+
+
+class _Throttled:
+    """Load progress for the pipe: a report every STEP of the way or every PERIOD_S, never
+    backwards, and the end (1.0) always."""
+
+    STEP = 0.02
+    PERIOD_S = 0.05
+
+    def __init__(self, send: Callable[[float], None]) -> None:
+        self._send = send
+        self._last = -1.0
+        self._at = 0.0
+
+    def __call__(self, fraction: float) -> None:
+        if fraction <= self._last:
+            return
+        now = time.monotonic()
+        if fraction >= 1.0 or fraction - self._last >= self.STEP or now - self._at >= self.PERIOD_S:
+            self._send(fraction)
+            self._last, self._at = fraction, now
 
 
 def _fault(kind: str) -> bool:
@@ -108,9 +135,7 @@ class _Server:
     def call(self, op: str, args: list[Any]) -> Any:
         engine = self.engine
         if op == "load":
-            if _fault("segv-mid-load"):
-                _crash("segv")
-            return engine.load(*args)
+            return self.load(*args)
         if op == "unload":
             return engine.unload()
         if op in PROPERTIES:
@@ -119,10 +144,32 @@ class _Server:
             return getattr(engine, op)(*args)
         raise ModelError(f"The model engine does not know {op!r}.")
 
-    def reply(self, op: str, payload: Any, params: Any) -> None:
+    def load(self, path: Path, options: Any, report: bool = False) -> Any:
+        """Load a model; with `report`, ("progress", fraction) messages come first (throttled).
+        The shared Stop byte makes llama.cpp abort the load at its next report."""
+        if _fault("segv-mid-load"):
+            _crash("segv")
+        if _fault("stuck-load"):
+            time.sleep(3600)  # stuck where llama.cpp reports nothing: only the parent ends it
+        slow = _fault("slow-load")
+        send = _Throttled(lambda fraction: self.conn.send(("progress", fraction)))
+
+        def on_progress(fraction: float) -> None:
+            if report:
+                send(fraction)
+            if slow:
+                time.sleep(SLOW_LOAD_S)  # a big file on a slow disk
+
+        return self.engine.load(
+            path, options, on_progress=on_progress, cancel=SharedCancel(self.flag)
+        )
+
+    def reply(self, op: str, payload: Any, params: Any, session: Any = None) -> None:
         self.flag.value = 0
-        start = self.engine.generate if op == "generate" else self.engine.complete
-        stream = start(payload, params, SharedCancel(self.flag))
+        if op == "generate":
+            stream = self.engine.generate(payload, params, SharedCancel(self.flag), session)
+        else:
+            stream = self.engine.complete(payload, params, SharedCancel(self.flag))
         self.conn.send(("started", stream.messages, stream.stats))
         abort_after = 3 if _fault("abort-mid-reply") else -1
         try:
@@ -134,6 +181,8 @@ class _Server:
             self.conn.send(("error", _sendable(exc), stream.stats))
             return
         self.conn.send(("end", stream.stats))
+        if op == "generate":  # after "end": the caller has its reply while the state is saved
+            self.engine.save_state()
 
 
 def serve(conn: Connection, flag: Any) -> None:

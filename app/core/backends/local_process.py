@@ -9,8 +9,10 @@ starts a fresh engine and loads the model again. Jan, LM Studio and Ollama do th
 Same interface as LocalEngine (the Backend protocol, plus complete, count_tokens and the
 helpers tests and benchmarks use). The model stays loaded in the child between turns, so prefix
 reuse works as before; pieces are streamed as they are made; Stop is a shared byte the child
-reads between tokens and inside prompt batches. Unloading ends the child: the memory goes back
-to the system. "spawn" (not fork): the parent has threads and maybe Qt.
+reads between tokens and inside prompt batches. A load reports llama.cpp's progress and hears
+Stop at each report; one that cannot hear it (a phase without reports) ends with its process.
+Unloading ends the child: the memory goes back to the system. "spawn" (not fork): the parent
+has threads and maybe Qt.
 """
 
 from __future__ import annotations
@@ -20,13 +22,15 @@ import logging
 import multiprocessing
 import signal
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
+from time import monotonic
 from typing import Any
 
 from app.core.backends.local_child import rebuild, serve
-from app.core.errors import ModelError
+from app.core.errors import Cancelled, ModelError
+from app.core.kv_cache import StateSession
 from app.core.types import (
     CancelToken,
     ChatMessage,
@@ -38,6 +42,7 @@ from app.core.types import (
 
 _log = logging.getLogger(__name__)
 START_TIMEOUT_S = 60.0  # an interpreter and llama.cpp on a busy machine
+CANCEL_GRACE_S = 1.0  # a load told to stop that has not answered by then is ended
 POLL_S = 0.02  # how often a waiting reader looks at the caller's Stop
 
 
@@ -77,19 +82,27 @@ class _Child:
     def alive(self) -> bool:
         return self.process.is_alive()
 
+    def poll(self, seconds: float) -> tuple | None:
+        """The next message if one comes within `seconds`, else None; raises EngineCrashed
+        when the child died first."""
+        try:
+            ready = wait([self.conn, self.process.sentinel], seconds)
+            if self.conn in ready:
+                return self.conn.recv()
+        except (EOFError, OSError):
+            ready = [self.process.sentinel]
+        if self.process.sentinel in ready:
+            self.process.join(1.0)
+            raise EngineCrashed(_how(self.process.exitcode))
+        return None
+
     def receive(self, timeout: float | None = None, cancel: CancelToken | None = None) -> tuple:
         """The next message; raises EngineCrashed when the child died first."""
         waited = 0.0
         while True:
-            try:
-                ready = wait([self.conn, self.process.sentinel], POLL_S)
-                if self.conn in ready:
-                    return self.conn.recv()
-            except (EOFError, OSError):
-                ready = [self.process.sentinel]
-            if self.process.sentinel in ready:
-                self.process.join(1.0)
-                raise EngineCrashed(_how(self.process.exitcode))
+            message = self.poll(POLL_S)
+            if message is not None:
+                return message
             if cancel is not None and cancel.cancelled:
                 self.flag.value = 1
             waited += POLL_S
@@ -101,6 +114,10 @@ class _Child:
         with contextlib.suppress(OSError, ValueError):  # already gone
             self.conn.send(("exit",))
         self.process.join(5.0)
+        self.kill()
+
+    def kill(self) -> None:
+        """End the process now (what `stop` does when asking is not enough)."""
         if self.process.exitcode is None:
             self.process.kill()
             self.process.join(5.0)
@@ -171,6 +188,8 @@ class ProcessTokenStream:
 class ProcessEngine:
     """The Backend protocol, served by a LocalEngine in a child process."""
 
+    keeps_kv_state = True  # generate() takes a conversation's `session` (app.core.kv_cache)
+
     def __init__(self) -> None:
         self._child: _Child | None = None
         self._loaded: tuple[Path, LoadOptions] | None = None
@@ -201,13 +220,68 @@ class ProcessEngine:
 
     # --- loading -----------------------------------------------------------------------------
 
-    def load(self, path: Path | str, options: LoadOptions | None = None) -> ModelInfo:
+    def load(
+        self,
+        path: Path | str,
+        options: LoadOptions | None = None,
+        *,
+        on_progress: Callable[[float], None] | None = None,
+        cancel: CancelToken | None = None,
+    ) -> ModelInfo:
+        """Load a model in the engine process. `on_progress(fraction)` follows llama.cpp's
+        reports (throttled by the child); `cancel` stops the load: the child's llama.cpp aborts
+        at its next report, and a child that does not answer within CANCEL_GRACE_S (a phase
+        without reports) is ended. Either way Cancelled is raised and no model is loaded."""
         path, options = Path(path).expanduser(), options or LoadOptions()
         self._close_active()
         self._loaded, self._info = None, None
-        info = self._ask(("load", path, options), model=path.name, doing="loading")
-        self._loaded, self._info = (path, options), info
-        return info
+        child = self._running(path.name)
+        if cancel is not None and cancel.cancelled:
+            raise Cancelled(f"Loading {path.name} was cancelled.")
+        try:
+            child.flag.value = 0
+            child.conn.send(("load", path, options, True))
+            answer = self._await_load(child, path.name, on_progress, cancel)
+        except (EngineCrashed, OSError) as exc:
+            crash = exc if isinstance(exc, EngineCrashed) else EngineCrashed(str(exc))
+            raise self.crashed(crash, "loading", path.name) from exc
+        except BaseException:  # cancelled past the grace, Ctrl-C, a failing callback
+            self._drop(child)  # its pipe is mid-answer: only a fresh process is in step
+            raise
+        if answer[0] == "error":
+            raise rebuild(answer[1])
+        self._loaded, self._info = (path, options), answer[1]
+        return answer[1]
+
+    @staticmethod
+    def _await_load(
+        child: _Child,
+        model: str,
+        on_progress: Callable[[float], None] | None,
+        cancel: CancelToken | None,
+    ) -> tuple:
+        """The load's answer, passing its progress on; Stop is handed to the child at once."""
+        asked_at: float | None = None
+        while True:
+            message = child.poll(POLL_S)
+            if message is not None and message[0] != "progress":
+                return message
+            if message is not None and on_progress is not None:
+                on_progress(message[1])
+            if cancel is None or not cancel.cancelled:
+                continue
+            if asked_at is None:
+                child.flag.value = 1
+                asked_at = monotonic()
+            elif monotonic() - asked_at > CANCEL_GRACE_S:
+                _log.info("The engine did not stop loading %s when asked; ending it", model)
+                raise Cancelled(f"Loading {model} was cancelled.")
+
+    def _drop(self, child: _Child) -> None:
+        """End a child that cannot be trusted to be in step any more."""
+        if self._child is child:
+            self._set_child(None)
+        child.kill()
 
     def unload(self) -> None:
         """Forget the model and end the engine process: its memory goes back to the system."""
@@ -307,10 +381,13 @@ class ProcessEngine:
         messages: Sequence[ChatMessage],
         params: GenerationParams,
         cancel: CancelToken | None = None,
+        session: StateSession | None = None,
     ) -> ProcessTokenStream:
+        """`session`: the child restores the conversation's saved KV state and saves it again
+        after the reply (see LocalEngine.generate)."""
         if not messages:
             raise ValueError("generate() needs at least one message")
-        return self._stream(("generate", list(messages), params), cancel)
+        return self._stream(("generate", list(messages), params, session), cancel)
 
     def complete(
         self, prompt: str, params: GenerationParams, cancel: CancelToken | None = None
