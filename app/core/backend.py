@@ -29,6 +29,10 @@ class TokenStream(Protocol):
 
 
 class Backend(Protocol):
+    """A backend whose class says `keeps_kv_state = True` (the local engine) also takes
+    `generate(..., session=StateSession)`: the conversation's KV state, saved and restored
+    across processes (app.core.kv_cache). Others are never given one."""
+
     @property
     def info(self) -> ModelInfo | None: ...
 

@@ -9,10 +9,11 @@ tokens, so it takes effect before the next one is made.
 from __future__ import annotations
 
 import logging
-from collections.abc import Generator
+from collections.abc import Generator, Sequence
 from time import perf_counter
 
 from app.core.errors import ModelError
+from app.core.kv_cache.native import put_state
 from app.core.llama_native import (
     NativeAborted,
     NativeContext,
@@ -37,6 +38,15 @@ class Decoder:
     def clear(self) -> None:
         self.ctx.clear()
         self.cached.clear()
+
+    def restore(self, tokens: Sequence[int], state: bytearray) -> bool:
+        """Replace the cache with a saved state of `tokens` (see app.core.kv_cache); False,
+        with the cache empty, when llama.cpp does not hold exactly those positions after."""
+        self.cached.clear()
+        if not put_state(self.ctx, state, len(tokens)):
+            return False
+        self.cached.extend(tokens)
+        return True
 
     def reuse_prefix(self, tokens: list[int]) -> int:
         """Keep the cached tokens shared with `tokens`; return how many are reused."""

@@ -33,6 +33,7 @@ from app.core.chat.model_choice import ModelChoice
 from app.core.chat.reasoning import ReasoningSplitter, prompt_opens_thought
 from app.core.config.runtime import Runtime
 from app.core.errors import Cancelled, EnclaveError
+from app.core.kv_cache import session_for
 from app.core.store import Store
 from app.core.store.records import ROOT, MessageRecord
 from app.core.types import CancelToken, ChatMessage, GenerationParams, ModelInfo, Thought
@@ -276,7 +277,8 @@ class ConversationService:
             else:
                 tell(TurnEvent("thinking"))
                 splitter = ReasoningSplitter(_opens_thought(backend, turn.history))
-                stream = backend.generate(list(turn.history), turn.params, cancel)
+                kept = _kept_state(self.runtime, self.store, backend, turn.conversation_id)
+                stream = backend.generate(list(turn.history), turn.params, cancel, **kept)
                 for text in stream:
                     for part in splitter.feed(text):
                         piece(part)
@@ -333,6 +335,15 @@ class ConversationService:
         stats = answer.stats.as_dict()
         stats["citations"] = citations_to_stats(answer.citations)
         return stats, answer.text
+
+
+def _kept_state(runtime: Runtime, store: Store, backend: Backend, conversation_id: int) -> dict:
+    """The conversation's KV-state session, for a backend that keeps them (the local engine:
+    a conversation reopens warm after a restart, see app.core.kv_cache)."""
+    if not getattr(backend, "keeps_kv_state", False):
+        return {}
+    session = session_for(runtime, store, conversation_id)
+    return {"session": session} if session is not None else {}
 
 
 def _status_after(exc: BaseException, text: str) -> str:

@@ -48,6 +48,11 @@ class Paths:
         return self.data_dir / "logs"
 
     @property
+    def kv_cache_dir(self) -> Path:
+        """Saved KV states of conversations (app.core.kv_cache); created when first written."""
+        return self.data_dir / "kv_cache"
+
+    @property
     def lock_file(self) -> Path:
         return self.data_dir / "enclave.lock"
 

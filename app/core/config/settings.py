@@ -33,6 +33,8 @@ class Settings:
     document_max_chars: int = 3_000_000
     # Encrypt the history (SQLCipher, key in the OS keyring) where the policy leaves it optional.
     history_encrypted: bool = False
+    # Disk kept for conversations' saved KV states (reopen warm); 0 = none kept.
+    kv_cache_mb: int = 2048
 
 
 

@@ -15,10 +15,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.core import kv_cache
 from app.core.audit import AuditTrail
+from app.core.config.paths import Paths
 from app.core.store import conversations, database, documents, erase, messages, search
 from app.core.store.failures import translated
 from app.core.store.models import Conversation
@@ -88,6 +90,8 @@ class Store:
             raise
         store = cls(engine, db_path, clock)
         store.encrypted = key is not None
+        if store.encrypted:  # saved KV states are plain text: none is kept beside it
+            kv_cache.erase_all(store.states_dir)
         return store
 
     def reopen(self, key: bytes | None) -> None:
@@ -235,6 +239,7 @@ class Store:
     def _erase(self, condition: Any, event: str, reason: str) -> PurgeCounts:
         with self._write() as s:
             counts = erase.erase_where(s, condition)
+        self._erase_orphan_states()
         if not (counts.conversations or counts.documents):
             return counts
         if self.path is not None:
@@ -249,6 +254,23 @@ class Store:
                 documents=counts.documents,
             )
         return counts
+
+    @property
+    def states_dir(self) -> Path:
+        """Where the engine keeps conversations' KV states (app.core.kv_cache)."""
+        assert self.path is not None
+        return Paths(self.path.parent).kv_cache_dir
+
+    def _erase_orphan_states(self) -> None:
+        """A conversation's saved KV state holds its content: it goes with the conversation."""
+        if self.path is None:
+            return
+
+        def existing(ids: list[int]) -> set[int]:
+            with self._read() as s:
+                return set(s.scalars(select(Conversation.id).where(Conversation.id.in_(ids))))
+
+        kv_cache.erase_orphans(self.states_dir, existing)
 
     def count_conversations(self, include_deleted: bool = False) -> int:
         with self._read() as s:
