@@ -18,6 +18,8 @@ from app.core.context import fit_history, reply_budget
 from app.core.decoder import Decoder
 from app.core.default_model import DEFAULT_MODEL_NAME, DEFAULT_MODEL_SHA256
 from app.core.errors import Cancelled, ContextOverflowError, EnclaveError, ModelError
+from app.core.kv_cache import StateSession
+from app.core.kv_cache.keeper import StateKeeper, signature
 from app.core.llama_native import (
     NativeAborted,
     NativeContext,
@@ -144,6 +146,8 @@ def _template_for(header: GgufHeader, model: NativeModel, override: str | None) 
 
 
 class LocalEngine:
+    keeps_kv_state = True  # generate() takes a conversation's `session` (app.core.kv_cache)
+
     def __init__(self) -> None:
         self._model: NativeModel | None = None
         self._ctx: NativeContext | None = None
@@ -153,6 +157,7 @@ class LocalEngine:
         self._signs = TurnSigns()
         self._decoder: Decoder | None = None
         self._active: LocalTokenStream | None = None
+        self._keeper: StateKeeper | None = None  # saved states of conversations (kv_cache)
 
     # --- loading ---------------------------------------------------------------------------
 
@@ -211,6 +216,7 @@ class LocalEngine:
         self._tokenizer = PromptTokenizer(model)
         self._signs = turn_signs(template, self._tokenizer)
         self._decoder = Decoder(model, ctx)
+        self._keeper = StateKeeper(signature(sha256, ctx.n_ctx, ctx.n_batch, template.source))
         self._info = ModelInfo(
             path=str(path),
             name=DEFAULT_MODEL_NAME if sha256 == DEFAULT_MODEL_SHA256 else display_name(header),
@@ -240,6 +246,7 @@ class LocalEngine:
         if self._template is not None:
             self._template.close()  # a GGUF template's helper process
         self._model = self._ctx = self._template = self._info = self._decoder = None
+        self._keeper = None
         self._tokenizer = None
         self._signs = TurnSigns()
 
@@ -290,6 +297,8 @@ class LocalEngine:
         self._close_active()
         if self._decoder is not None:
             self._decoder.clear()
+        if self._keeper is not None:
+            self._keeper.forget()
 
     # --- generation ------------------------------------------------------------------------
 
@@ -298,8 +307,13 @@ class LocalEngine:
         messages: Sequence[ChatMessage],
         params: GenerationParams,
         cancel: CancelToken | None = None,
+        session: StateSession | None = None,
     ) -> LocalTokenStream:
-        """Stream the assistant's reply to `messages` (oldest turns dropped to fit)."""
+        """Stream the assistant's reply to `messages` (oldest turns dropped to fit).
+
+        With `session` (a conversation's, see app.core.kv_cache), the conversation's saved KV
+        state is taken when it holds more of the prompt than the cache does, and `save_state()`
+        keeps the cache for its next turn."""
         started = perf_counter()
         if not messages:
             raise ValueError("generate() needs at least one message")
@@ -323,6 +337,8 @@ class LocalEngine:
         if fitted.dropped:
             _log.info("Dropped the %d oldest messages to fit the context", fitted.dropped)
         tokens = prompt_for(fitted.messages)
+        if self._keeper is not None and self._decoder is not None:
+            self._keeper.before_prompt(self._decoder, session, tokens)
         stops = (*template.stop, *params.stop)
         stats = GenerationStats(prompt_tokens=len(tokens), dropped_messages=fitted.dropped)
         stream = self._start(tokens, params, cancel, stops, stats, started, strip_leading=True)
@@ -341,6 +357,8 @@ class LocalEngine:
         _model, ctx, _template = self._require()
         self._close_active()
         tokens = self.tokenize_prompt(prompt)
+        if self._keeper is not None:
+            self._keeper.forget()  # no conversation: nothing to save after
         if not tokens:
             raise EnclaveError("The prompt is empty; write something to continue.")
         available = ctx.n_ctx - reply_budget(params.max_tokens, ctx.n_ctx)
@@ -370,6 +388,14 @@ class LocalEngine:
         )
         self._active = LocalTokenStream(run, stats)
         return self._active
+
+    def save_state(self) -> bool:
+        """After a reply: save the KV cache for the conversation of its prompt (a `session`
+        given to generate), within the session's disk budget. False when there was nothing to
+        save or it could not be saved (logged; never raises)."""
+        if self._keeper is None or self._decoder is None:
+            return False
+        return self._keeper.save(self._decoder)
 
     def _close_active(self) -> None:
         """Only one reply at a time: a new request ends the previous stream (as cancelled)."""

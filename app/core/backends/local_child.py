@@ -164,10 +164,12 @@ class _Server:
             path, options, on_progress=on_progress, cancel=SharedCancel(self.flag)
         )
 
-    def reply(self, op: str, payload: Any, params: Any) -> None:
+    def reply(self, op: str, payload: Any, params: Any, session: Any = None) -> None:
         self.flag.value = 0
-        start = self.engine.generate if op == "generate" else self.engine.complete
-        stream = start(payload, params, SharedCancel(self.flag))
+        if op == "generate":
+            stream = self.engine.generate(payload, params, SharedCancel(self.flag), session)
+        else:
+            stream = self.engine.complete(payload, params, SharedCancel(self.flag))
         self.conn.send(("started", stream.messages, stream.stats))
         abort_after = 3 if _fault("abort-mid-reply") else -1
         try:
@@ -179,6 +181,8 @@ class _Server:
             self.conn.send(("error", _sendable(exc), stream.stats))
             return
         self.conn.send(("end", stream.stats))
+        if op == "generate":  # after "end": the caller has its reply while the state is saved
+            self.engine.save_state()
 
 
 def serve(conn: Connection, flag: Any) -> None:

@@ -30,6 +30,7 @@ from typing import Any
 
 from app.core.backends.local_child import rebuild, serve
 from app.core.errors import Cancelled, ModelError
+from app.core.kv_cache import StateSession
 from app.core.types import (
     CancelToken,
     ChatMessage,
@@ -186,6 +187,8 @@ class ProcessTokenStream:
 
 class ProcessEngine:
     """The Backend protocol, served by a LocalEngine in a child process."""
+
+    keeps_kv_state = True  # generate() takes a conversation's `session` (app.core.kv_cache)
 
     def __init__(self) -> None:
         self._child: _Child | None = None
@@ -378,10 +381,13 @@ class ProcessEngine:
         messages: Sequence[ChatMessage],
         params: GenerationParams,
         cancel: CancelToken | None = None,
+        session: StateSession | None = None,
     ) -> ProcessTokenStream:
+        """`session`: the child restores the conversation's saved KV state and saves it again
+        after the reply (see LocalEngine.generate)."""
         if not messages:
             raise ValueError("generate() needs at least one message")
-        return self._stream(("generate", list(messages), params), cancel)
+        return self._stream(("generate", list(messages), params, session), cancel)
 
     def complete(
         self, prompt: str, params: GenerationParams, cancel: CancelToken | None = None
