@@ -24,7 +24,7 @@ from starlette.routing import Route
 
 from app.api import openai_format as fmt
 from app.api.executor import ModelExecutor
-from app.api.token import matches
+from app.api.token import TokenHolder
 from app.core.chat import ConversationService, Turn, TurnResult
 from app.core.errors import (
     Cancelled,
@@ -59,14 +59,14 @@ def error_response(exc: BaseException) -> JSONResponse:
 def create_app(
     service: ConversationService,
     executor: ModelExecutor,
-    token: str,
+    token: TokenHolder,
     list_models: Callable[[], list[str]],
 ) -> Starlette:
     def guard(request: Request) -> JSONResponse | None:
         client = request.client.host if request.client else ""
         if not is_loopback(client):
             return _fail(403, "The Enclave API answers this computer only.", "permission_error")
-        if not matches(request.headers.get("authorization"), token):
+        if not token.matches(request.headers.get("authorization")):  # the current token
             return _fail(401, "A valid API token is required (Authorization: Bearer …); it is "
                          "in the api-token file of Enclave's data folder.",
                          "invalid_request_error", "invalid_api_key")  # fmt: skip

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from app.api.token import load_or_create, token_path
+from app.api.token import TokenHolder
 from app.core.config.runtime import Runtime
 from app.core.errors import EnclaveError, PolicyRefused
 
@@ -75,12 +75,12 @@ class ApiServer:
         from app.core.chat import ConversationService
 
         check_allowed(runtime)
-        self.token_file = token_path(runtime.paths.data_dir)
-        token = load_or_create(runtime.paths.data_dir)
+        self.token = TokenHolder(runtime.paths.data_dir)  # Regenerate in the window swaps it
+        self.token_file = self.token.path
         self._sock = bind(port)
         self.url = f"http://{HOST}:{self._sock.getsockname()[1]}/v1"
         service = ConversationService(runtime, store)
-        app = create_app(service, executor, token, lambda: list_models(runtime))
+        app = create_app(service, executor, self.token, lambda: list_models(runtime))
         # Everything named, nothing chosen by uvicorn at run time: no module imported by name
         # (the frozen bundle ships only what it sees imported), no websockets.
         config = uvicorn.Config(

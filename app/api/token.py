@@ -9,6 +9,7 @@ from __future__ import annotations
 import hmac
 import os
 import secrets
+import threading
 from pathlib import Path
 
 from app.core.atomic_write import PRIVATE, write_text_atomic
@@ -47,6 +48,29 @@ def regenerate(data_dir: Path) -> str:
     except OSError as exc:
         raise EnclaveError(f"Cannot write the API token {path}: {exc.strerror or exc}.") from exc
     return token
+
+
+class TokenHolder:
+    """The token a running server checks, read at every request: regenerating it here locks
+    out the old one at once, without restarting the server."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self.path = token_path(data_dir)
+        self._lock = threading.Lock()
+        self._value = load_or_create(data_dir)
+
+    @property
+    def value(self) -> str:
+        return self._value
+
+    def regenerate(self) -> str:
+        with self._lock:  # the file first: a new server started meanwhile reads the new one
+            self._value = regenerate(self.data_dir)
+        return self._value
+
+    def matches(self, header: str | None) -> bool:
+        return matches(header, self._value)
 
 
 def matches(header: str | None, token: str) -> bool:

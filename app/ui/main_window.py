@@ -31,6 +31,7 @@ from app.core.default_model import DEFAULT_MODEL_SHA256
 from app.core.types import ModelInfo
 from app.ui import export_actions, history_actions
 from app.ui.actions import Actions
+from app.ui.api_switch import ApiSwitch
 from app.ui.chat_controller import ChatController
 from app.ui.chat_view import ChatView
 from app.ui.composer import Composer
@@ -63,6 +64,7 @@ class MainWindow(QMainWindow):
         self.presets_store = PresetStore(runtime.paths.data_dir / "presets.json")
         self.presets: list[Preset] = self.presets_store.load(default_presets())
         self.controller = ChatController(store, worker, runtime, self)
+        self.api_switch = ApiSwitch(runtime, store, worker, self)  # the settings' local API
         self._drop_handlers: list[Callable[[list[Path]], None]] = []
         self._closed = False
         self._pending_prompt: str | None = None
@@ -79,6 +81,7 @@ class MainWindow(QMainWindow):
         self.composer.edit.setFocus()  # type at once
         QTimer.singleShot(150, self.chat_view.warm_up)
         QTimer.singleShot(0, lambda: history_actions.warn_if_unavailable(self))
+        self.api_switch.apply()  # on if the user left it on (in the background)
 
     # -- layout ---------------------------------------------------------------------------
     def _build(self) -> None:
@@ -323,6 +326,8 @@ class MainWindow(QMainWindow):
             self.load_model()
         if "history_encrypted" in changes:
             history_actions.apply_encryption_change(self, changes["history_encrypted"])
+        if "api_enabled" in changes or "api_port" in changes:
+            self.api_switch.apply()
 
     def open_model_manager(self) -> None:
         try:
@@ -444,6 +449,7 @@ class MainWindow(QMainWindow):
         self._closed = True
         self.controller.blockSignals(True)  # late job results must not touch a closed store
         self.controller.stop()
+        self.api_switch.shutdown()  # its requests are cancelled before the model thread ends
         self.worker.shutdown()
         self.sidebar.finalize_pending()  # a deletion still offering Undo becomes final
         self.store.close()

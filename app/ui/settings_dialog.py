@@ -1,8 +1,9 @@
-"""Settings: how answers are written, the model's resources, prompt presets, look and language.
+"""Settings: how answers are written, the model's resources, prompt presets, look and language,
+the history's encryption and the local API.
 
 Values the admin policy locks are shown, disabled, with the reason in their tooltip. OK saves
 the changed values through `runtime.settings.update()` and the presets to presets.json; the
-window applies theme and language at once (no restart).
+window applies theme and language at once (no restart) and starts or stops the local API.
 """
 
 from __future__ import annotations
@@ -27,15 +28,22 @@ from PySide6.QtWidgets import (
 from app.core.config.settings import Settings
 from app.ui.presets import Preset
 from app.ui.presets_editor import PresetsEditor
+from app.ui.settings_api import ApiSection
 
 
 class SettingsDialog(QDialog):
     settingsApplied = Signal(dict)
     modelManagerRequested = Signal()
 
-    def __init__(self, runtime, presets: list[Preset], parent: QWidget | None = None) -> None:
+    def __init__(
+        self, runtime, presets: list[Preset], parent: QWidget | None = None, api_switch=None
+    ) -> None:
         super().__init__(parent)
         self.runtime = runtime
+        # The window's local API switch (what runs now); without one, only the settings.
+        if api_switch is None:
+            api_switch = getattr(parent, "api_switch", None)
+        self.api_switch = api_switch
         self.setWindowTitle(self.tr("Settings"))
         self.setMinimumSize(560, 460)
         self.fields: dict[str, QWidget] = {}
@@ -116,6 +124,14 @@ class SettingsDialog(QDialog):
             16,
             self.tr("In tokens (about ¾ of a word each)."),
         )
+        loops = QCheckBox(self.tr("Stop a reply that repeats itself"), page)
+        self._add(
+            "stop_on_loops",
+            form,
+            self.tr("Loops"),
+            loops,
+            self.tr("A reply that says the same lines over and over ends by itself, with a note."),
+        )
         return page
 
     def _model_page(self) -> QWidget:
@@ -194,7 +210,17 @@ class SettingsDialog(QDialog):
         info.setWordWrap(True)
         info.setObjectName("WelcomeMuted")
         form.addRow(info)
+        self._api_rows(page, form)  # who else on this computer may use the model
         return page
+
+    def _api_rows(self, page: QWidget, form: QFormLayout) -> None:
+        self.api = ApiSection(self.runtime, self.api_switch, page)
+        self._add("api_enabled", form, self.tr("Local API"), self.api.enabled, self.api.hint())
+        self._int(
+            "api_port", form, self.tr("Port"), 1024, 65535, 1,
+            self.tr("The API listens on 127.0.0.1 only, on this port."),
+        )  # fmt: skip
+        self.api.attach(form, self.fields["api_port"])
 
     # -- fields ---------------------------------------------------------------------------
     def _add(
@@ -256,6 +282,7 @@ class SettingsDialog(QDialog):
                 if mode == "required"
                 else self.tr("Your administrator's policy keeps the history unencrypted.")
             )
+        self.api.apply_policy()
 
     def values(self) -> dict[str, Any]:
         out: dict[str, Any] = {}

@@ -35,6 +35,9 @@ class Settings:
     history_encrypted: bool = False
     # Disk kept for conversations' saved KV states (reopen warm); 0 = none kept.
     kv_cache_mb: int = 2048
+    # The window serves the local API on 127.0.0.1 (where the policy's [api] allows it).
+    api_enabled: bool = False
+    api_port: int = 8765
 
 
 
