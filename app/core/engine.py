@@ -161,6 +161,8 @@ class LocalEngine:
 
     # --- loading ---------------------------------------------------------------------------
 
+    reports_load_progress = True  # load() takes on_progress and cancel (see the loader)
+
     @property
     def info(self) -> ModelInfo | None:
         return self._info

@@ -27,6 +27,7 @@ class ChatController(QObject):
     replyFinished = Signal(int, str, object)  # message id, status, GenerationStats or None
     replyFailed = Signal(int, str)  # message id, a message for the user
     replyWaiting = Signal(int, str, str)  # message id, "loading" | "reading" | "thinking", detail
+    replyLoading = Signal(int, float)  # message id, how much of its model is loaded (0..1)
     thoughtUpdated = Signal(int, str)  # message id, the model's reasoning so far
     refused = Signal(str)  # a turn could not start (a locked setting, a deleted conversation)
     busyChanged = Signal(bool)
@@ -151,6 +152,9 @@ class ChatController(QObject):
             return
         if isinstance(piece, ModelInfo):
             self.worker.note_loaded(piece)
+        elif isinstance(piece, TurnEvent) and piece.fraction is not None:
+            self.worker.modelProgress.emit(piece.fraction)  # the header shows it too
+            self.replyLoading.emit(self._message_id, piece.fraction)
         elif isinstance(piece, TurnEvent):
             if piece.state == "loading":
                 self.worker.modelLoading.emit()
@@ -167,8 +171,11 @@ class ChatController(QObject):
             self._close(result.status, _stats(result))
 
     def _on_cancelled(self, result: object) -> None:
-        if self.sender() is self._job:
-            self._close("cancelled", _stats(result) if isinstance(result, TurnResult) else None)
+        if self.sender() is not self._job:
+            return
+        if isinstance(result, TurnResult) and result.stats.get("stopped_while") == "loading":
+            self.worker.note_stopped(result.model)  # the old model, or none any more
+        self._close("cancelled", _stats(result) if isinstance(result, TurnResult) else None)
 
     def _on_failed(self, error: str) -> None:
         if self.sender() is not self._job:

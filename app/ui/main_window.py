@@ -39,6 +39,7 @@ from app.ui.details_dialog import DetailsDialog
 from app.ui.documents.drop_overlay import DropOverlay
 from app.ui.elided_label import ElidedLabel
 from app.ui.first_run import WelcomePanel
+from app.ui.load_progress import LoadProgress
 from app.ui.model_picker import ModelPicker
 from app.ui.model_worker import ModelWorker
 from app.ui.presets import Preset, PresetStore
@@ -120,12 +121,15 @@ class MainWindow(QMainWindow):
         self.title_label = ElidedLabel(header, objectName="ChatTitle")  # a long title: "…"
         self.model_picker = ModelPicker(self.runtime, header)  # this conversation's model
         self.model_picker.modelChosen.connect(self.choose_model)
+        self.load_progress = LoadProgress(header)  # while a model loads: its figure, Cancel
+        self.load_progress.cancelRequested.connect(self.cancel_load)
         self.preset_label = QLabel(header, objectName="MessageMeta")
         self.preset_combo = QComboBox(header)
         self.preset_combo.setMinimumWidth(180)
         self.preset_combo.activated.connect(self._on_preset_chosen)
         row.addWidget(self.title_label, 1)
         row.addWidget(self.model_picker)
+        row.addWidget(self.load_progress)
         row.addWidget(self.preset_label)
         row.addWidget(self.preset_combo)
         return header
@@ -168,6 +172,7 @@ class MainWindow(QMainWindow):
         c.replyUpdated.connect(self.chat_view.update_stream)
         c.replyFailed.connect(self.chat_view.show_error)
         c.replyWaiting.connect(self.chat_view.show_waiting)
+        c.replyLoading.connect(self._show_reply_load)
         c.thoughtUpdated.connect(self.chat_view.update_thought)
         c.refused.connect(self._on_refused)
         c.replyFinished.connect(lambda _id, _status, stats: self.status.set_stats(stats))
@@ -175,6 +180,10 @@ class MainWindow(QMainWindow):
         self.worker.modelLoading.connect(self.status.set_loading)
         self.worker.modelLoaded.connect(self._on_model_loaded)
         self.worker.modelFailed.connect(self.status.set_failed)
+        self.worker.modelLoading.connect(self.load_progress.start)
+        self.worker.modelProgress.connect(self.load_progress.set_fraction)
+        self.worker.modelFailed.connect(self.load_progress.finish)
+        self.worker.modelUnloaded.connect(self._on_model_unloaded)
 
     # -- model ----------------------------------------------------------------------------
     def load_model(self) -> None:
@@ -183,7 +192,29 @@ class MainWindow(QMainWindow):
             return
         self.worker.load_model(None)  # settings + the model's own, applied on the worker
 
+    def cancel_load(self) -> None:
+        """The header's Cancel: stop the load under way (a reply's, or a switch's) promptly;
+        the worker then says what is loaded."""
+        self.load_progress.cancelling()
+        if self.controller.busy:
+            self.controller.stop()
+        else:  # a switch from the header: the conversation keeps its own model
+            self.controller.model_choice = None
+        for job in self.worker.pending("load"):
+            job.cancel()
+
+    def _show_reply_load(self, message_id: int, fraction: float) -> None:
+        widget = self.chat_view.widget_for(message_id)
+        if widget is not None:
+            widget.set_load_progress(fraction)
+
+    def _on_model_unloaded(self) -> None:
+        self.load_progress.finish()
+        self.status.set_failed(self.tr("loading was stopped; your next message loads it."))
+        self._update_header()
+
     def _on_model_loaded(self, info: ModelInfo) -> None:
+        self.load_progress.finish()
         self.status.set_model(info)
         self.composer.set_server(info.metadata.get("server") or None)
         self.welcome.set_demo_model(info.sha256 == DEFAULT_MODEL_SHA256)

@@ -40,6 +40,7 @@ class MessageWidget(QFrame):
         self.is_user = record.role == "user"
         self._siblings: list[int] = [record.id]
         self._error = ""
+        self._waiting = ("", "")  # what the reply waits for, and its detail (a model's name)
         self._build(renderer)
         self.set_record(record)
         self.retranslate()
@@ -178,6 +179,7 @@ class MessageWidget(QFrame):
         """What the reply waits for before its first word; "" hides it."""
         if self.is_user:
             return
+        self._waiting = (state, detail)
         texts = {
             "loading": self.tr("Loading model {name}…").format(name=detail),
             "reading": self.tr("Reading the document…"),
@@ -186,6 +188,17 @@ class MessageWidget(QFrame):
         text = texts.get(state, "")
         self.wait_label.setText(text)
         self.wait_label.setVisible(bool(text))
+
+    def set_load_progress(self, fraction: float) -> None:
+        """How much of the reply's model is loaded: "Loading model {name}… 42 %"."""
+        state, name = self._waiting
+        if self.is_user or state != "loading":
+            return
+        self.wait_label.setText(
+            self.tr("Loading model {name}… {percent} %").format(
+                name=name, percent=round(fraction * 100)
+            )
+        )
 
     def set_thought(self, text: str, streaming: bool = False) -> None:
         if self.is_user:
@@ -309,6 +322,8 @@ class MessageWidget(QFrame):
         note = notes.get(status, "")
         if (self.record.stats or {}).get("stop_reason") == "loop":
             note = self.tr("Stopped: the answer was repeating itself.")
+        if status == "cancelled" and (self.record.stats or {}).get("stopped_while") == "loading":
+            note = self.tr("Stopped while the model was loading; send again to load it.")
         if self._error:
             note = f"{note} {self._error}".strip()
         self.status_label.setObjectName("ErrorNote" if status == "failed" else "StatusNote")

@@ -10,6 +10,7 @@ and the thread is never terminated: `shutdown()` cancels and joins it.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
@@ -20,6 +21,13 @@ from app.core.types import ModelInfo
 from app.ui.jobs import Job, JobContext, JobFn
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class LoadStopped:
+    """A load job's outcome when it was stopped: what the engine has loaded now."""
+
+    info: ModelInfo | None
 
 
 class _Runner(QObject):
@@ -50,7 +58,9 @@ class ModelWorker(QObject):
     """Owns the engine on its own thread; `submit()` queues jobs for it."""
 
     modelLoading = Signal()
+    modelProgress = Signal(float)  # how much of the model is loaded (llama.cpp's fraction)
     modelLoaded = Signal(object)
+    modelUnloaded = Signal()  # a load was stopped part-way: no model is loaded now
     modelFailed = Signal(str)
     busyChanged = Signal(bool)
     _submitted = Signal(object)
@@ -123,15 +133,39 @@ class ModelWorker(QObject):
         def load(ctx: JobContext):
             choice = models.choose(spec, conversation_model)
             ctx.progress(str(choice.path))
-            if ctx.cancel.cancelled:
-                raise Cancelled()
-            return models.load(ctx.backend, choice)
+            try:
+                return models.load(ctx.backend, choice, on_progress=ctx.progress, cancel=ctx.cancel)
+            except Cancelled:  # say what is loaded now: the old model, or none
+                raise Cancelled(LoadStopped(models.backend_for(choice, ctx.backend).info)) from None
 
         self.modelLoading.emit()
         job = self.submit(load, kind="load")
+        job.progress.connect(self._load_progress)
         job.succeeded.connect(self._loaded)
+        job.cancelled.connect(self._load_cancelled)
         job.failed.connect(self.modelFailed)
         return job
+
+    def _load_progress(self, value: object) -> None:
+        if isinstance(value, float):
+            self.modelProgress.emit(value)
+
+    def _load_cancelled(self, value: object) -> None:
+        if isinstance(value, LoadStopped):
+            self.note_stopped(value.info)
+        elif isinstance(value, ModelInfo):  # it had loaded when Stop came
+            self.note_stopped(value)
+        else:  # stopped before it began: nothing changed
+            self.note_stopped(self.model_info)
+
+    def note_stopped(self, info: ModelInfo | None) -> None:
+        """A load was stopped (Cancel in the header, Stop in a reply): `info` is what the
+        engine has loaded now, None for nothing."""
+        self.model_info = info
+        if info is None:
+            self.modelUnloaded.emit()
+        else:
+            self.modelLoaded.emit(info)
 
     def _loaded(self, info: ModelInfo) -> None:
         self.model_info = info

@@ -136,3 +136,56 @@ def test_a_load_stopped_before_it_starts_loads_nothing(model_path: Path) -> None
         assert values == [] and engine.info is None
     finally:
         engine.unload()
+
+
+def test_a_turn_stopped_while_its_model_loads_is_cancelled_and_the_next_one_answers(
+    model_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.core.chat import ConversationService, TurnEvent
+    from app.core.config.runtime import Runtime
+
+    monkeypatch.setenv("ENCLAVE_BUNDLED_MODEL", str(model_path))
+    monkeypatch.setenv(FAULT_ENV, "slow-load")
+    runtime = Runtime.create(tmp_path / "data", tmp_path / "no-policy.toml")
+    store = runtime.open_store()
+    service = ConversationService(runtime, store)
+    engine = ProcessEngine()
+    cancel = CancelToken()
+    events: list[TurnEvent] = []
+
+    def on_piece(piece: object) -> None:
+        if isinstance(piece, TurnEvent):
+            events.append(piece)
+            if piece.fraction is not None:
+                cancel.cancel()  # Stop at the first figure
+
+    try:
+        turn = service.prepare("Bonjour", overrides={"max_tokens": 4})
+        result = service.run(turn, engine, cancel, on_piece)
+        assert result.status == "cancelled" and result.model is None
+        assert result.record.stats["stopped_while"] == "loading"
+        assert len(events) >= 2 and {e.state for e in events} == {"loading"}
+        assert events[0].fraction is None and events[0].detail  # "Loading model {name}…"
+        assert all(e.detail == events[0].detail for e in events)
+        assert all(e.fraction is not None and e.fraction < 1.0 for e in events[1:])
+        path = store.active_path(turn.conversation_id)
+        assert [(m.role, m.content, m.status) for m in path] == [
+            ("user", "Bonjour", "complete"),
+            ("assistant", "", "cancelled"),
+        ]
+        monkeypatch.delenv(FAULT_ENV)
+        engine.unload()  # a fresh engine process, without the fault
+        fractions: list[float] = []
+
+        def progress(piece: object) -> None:
+            if isinstance(piece, TurnEvent) and piece.fraction is not None:
+                fractions.append(piece.fraction)
+
+        again = service.prepare("Bonjour", turn.conversation_id, overrides={"max_tokens": 4})
+        second = service.run(again, engine, CancelToken(), progress)
+        assert second.status == "complete" and second.model is not None
+        _in_order_to_the_end(fractions)
+        assert store.get_message(turn.question_id).content == "Bonjour"  # nothing lost
+    finally:
+        engine.unload()
+        store.close()

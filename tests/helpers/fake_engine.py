@@ -3,15 +3,19 @@
 It yields the pieces it was given, honours the `CancelToken` between pieces, and fills in
 `GenerationStats` the way the real engine does. `hold_after=N` makes it pause after N pieces
 until the test cancels it (or `release()` is called), so "Stop mid-answer" is deterministic.
+A load reports `load_steps` as its progress; with `hold_load` it pauses after the first step
+until the test cancels it (the load then raises Cancelled and nothing is loaded) or calls
+`release_load()`.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
+from app.core.errors import Cancelled
 from app.core.types import (
     CancelToken,
     ChatMessage,
@@ -85,6 +89,8 @@ class FakeStream:
 class FakeEngine:
     """Implements `app.core.backend.Backend` with scripted replies."""
 
+    reports_load_progress = True  # load() takes on_progress and cancel, as the real engine
+
     def __init__(
         self,
         replies: Sequence[str] | None = None,
@@ -92,12 +98,18 @@ class FakeEngine:
         delay_s: float = 0.0,
         hold_after: int | None = None,
         load_delay_s: float = 0.0,
+        load_steps: Sequence[float] = (0.0, 0.5, 1.0),
+        hold_load: bool = False,
     ) -> None:
         self.replies = list(replies or [DEFAULT_REPLY])
         self.piece_size = piece_size
         self.delay_s = delay_s
         self.hold_after = hold_after
         self.load_delay_s = load_delay_s
+        self.load_steps = tuple(load_steps)
+        self.hold_load = hold_load
+        self.load_holding = threading.Event()
+        self.load_released = threading.Event()
         self.holding = threading.Event()
         self.released = threading.Event()
         self.fail_with: Exception | None = None
@@ -110,10 +122,30 @@ class FakeEngine:
     def info(self) -> ModelInfo | None:
         return self._info
 
-    def load(self, path: Path, options: LoadOptions) -> ModelInfo:
+    def load(
+        self,
+        path: Path,
+        options: LoadOptions,
+        *,
+        on_progress: Callable[[float], None] | None = None,
+        cancel: CancelToken | None = None,
+    ) -> ModelInfo:
         self.threads.add(threading.current_thread().name)
+        self._info = None
         if self.load_delay_s:
             time.sleep(self.load_delay_s)
+        for index, fraction in enumerate(self.load_steps):
+            if cancel is not None and cancel.cancelled:
+                raise Cancelled(f"Loading {Path(path).name} was cancelled.")
+            if on_progress is not None:
+                on_progress(fraction)
+            if index == 0 and self.hold_load:
+                self.load_holding.set()
+                while not (cancel is not None and cancel.cancelled):
+                    if self.load_released.wait(0.005):
+                        break
+        if cancel is not None and cancel.cancelled:
+            raise Cancelled(f"Loading {Path(path).name} was cancelled.")
         self._info = ModelInfo(
             path=str(path),
             name="Fake Model 1B",
@@ -137,6 +169,9 @@ class FakeEngine:
 
     def release(self) -> None:
         self.released.set()
+
+    def release_load(self) -> None:
+        self.load_released.set()
 
     def generate(
         self,

@@ -220,6 +220,8 @@ class ProcessEngine:
 
     # --- loading -----------------------------------------------------------------------------
 
+    reports_load_progress = True  # load() takes on_progress and cancel (see the loader)
+
     def load(
         self,
         path: Path | str,

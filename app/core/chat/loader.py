@@ -14,10 +14,10 @@ from app.core.backend import Backend
 from app.core.chat.gate import PolicyGate
 from app.core.chat.model_choice import ModelChoice, choose_model, conversation_model_gone
 from app.core.config.runtime import Runtime
-from app.core.errors import ModelError, PolicyRefused
+from app.core.errors import Cancelled, ModelError, PolicyRefused
 from app.core.models.registry import ModelSettings
 from app.core.models.resolve import settings_for
-from app.core.types import LoadOptions, ModelInfo
+from app.core.types import CancelToken, LoadOptions, ModelInfo
 
 # What each backend holds: (path, sha256, options) and the identity of its ModelInfo, so a load
 # done some other way (a new ModelInfo object) is never mistaken for ours.
@@ -80,20 +80,34 @@ class ModelLoader:
         choice: ModelChoice,
         overrides: Mapping[str, object] | None = None,
         on_loading: Callable[[str], None] | None = None,
+        on_progress: Callable[[float], None] | None = None,
+        cancel: CancelToken | None = None,
     ) -> ModelInfo:
         """Load `choice` with its effective options unless exactly that is loaded already
         (`on_loading(name)` is told before a real load). A company server's model loads on
-        that server's backend (see `backend_for`), `backend` being the local one."""
+        that server's backend (see `backend_for`), `backend` being the local one.
+
+        A backend that reports its load (`reports_load_progress`, the local engine) gets
+        `on_progress(fraction)` and `cancel`; Stop before the load keeps the loaded model, Stop
+        during it leaves none (Cancelled either way)."""
         backend = self.backend_for(choice, backend)
         options = self.options(choice, overrides)
         key = (str(choice.path or choice.spec), choice.sha256, options)
         info = backend.info
         if info is not None and _loaded.get(backend) == (key, id(info)):
             return info
+        name = choice.name or (choice.path.name if choice.path else choice.spec)
         if on_loading is not None:
-            on_loading(choice.name or (choice.path.name if choice.path else choice.spec))
+            on_loading(name)
+        if cancel is not None and cancel.cancelled:
+            raise Cancelled(f"Loading {name} was cancelled.")
         backend.unload()
-        info = backend.load(choice.path or choice.spec, options)
+        hooks = (
+            {"on_progress": on_progress, "cancel": cancel}
+            if getattr(backend, "reports_load_progress", False)
+            else {}
+        )
+        info = backend.load(choice.path or choice.spec, options, **hooks)
         _loaded[backend] = (key, id(info))
         source = str(choice.path or choice.spec)
         self.audit.record("model_loaded", name=info.name, sha256=info.sha256, source=source)

@@ -60,10 +60,12 @@ class Turn:
 @dataclass(frozen=True)
 class TurnEvent:
     """What a reply is waiting for, before its first piece: "loading" (the model, named in
-    `detail`), "reading" (the conversation's documents) or "thinking" (the prompt)."""
+    `detail`, with llama.cpp's `fraction` 0..1 as it goes), "reading" (the conversation's
+    documents) or "thinking" (the prompt)."""
 
     state: str
     detail: str = ""
+    fraction: float | None = None
 
 
 @dataclass(frozen=True)
@@ -72,7 +74,7 @@ class TurnResult:
     status: str  # complete | cancelled | partial | failed
     text: str
     record: MessageRecord
-    model: ModelInfo | None
+    model: ModelInfo | None  # stopped while loading (stats "stopped_while"): what is loaded now
     stats: dict[str, Any]
 
 
@@ -260,11 +262,20 @@ class ConversationService:
             if on_piece is not None:
                 on_piece(event)
 
+        loading = ""  # the model being loaded, named in its progress events
+        choice: ModelChoice | None = None
+
+        def load_started(name: str) -> None:
+            nonlocal loading
+            loading = name
+            tell(TurnEvent("loading", name))
+
         try:
             choice = turn.choice or self.loader.choose(turn.model_spec, turn.conversation_model)
             info = self.load_for(
-                turn, choice, backend, lambda name: tell(TurnEvent("loading", name))
-            )
+                turn, choice, backend, load_started,
+                lambda fraction: tell(TurnEvent("loading", loading, fraction)), cancel,
+            )  # fmt: skip
             backend = self.loader.backend_for(choice, backend)
             if choice.server is not None:  # text leaves this computer: on the record
                 self.loader.audit.record("server_used", server=choice.server, model=choice.name)
@@ -288,6 +299,9 @@ class ConversationService:
         except BaseException as exc:
             status = _status_after(exc, writer.content)
             stats = {"error": str(exc)} if status in ("failed", "partial") else {}
+            if status == "cancelled" and info is None:  # stopped while loading: say so, and
+                stats["stopped_while"] = "loading"  # which model is loaded now (None: none)
+                info = self.loader.backend_for(choice, backend).info if choice else None
             thought.into(stats)
             record = writer.finish(status, stats)
             result = TurnResult(turn, status, writer.content, record, info, stats)
@@ -311,10 +325,15 @@ class ConversationService:
         choice: ModelChoice,
         backend: Backend,
         on_loading: Callable[[str], None] | None = None,
+        on_progress: Callable[[float], None] | None = None,
+        cancel: CancelToken | None = None,
     ) -> ModelInfo:
         """The turn's model, loaded (kept when it is already the one loaded) and remembered by
-        the conversation; `on_loading(name)` is told when it has to be loaded first."""
-        info = self.loader.load(backend, choice, turn.load_overrides, on_loading)
+        the conversation; `on_loading(name)` is told when it has to be loaded first, then
+        `on_progress(fraction)` as it loads; `cancel` stops the load (Cancelled)."""
+        info = self.loader.load(
+            backend, choice, turn.load_overrides, on_loading, on_progress, cancel
+        )
         conversation = self.store.get_conversation(turn.conversation_id)
         remembered = (choice.spec, choice.name or info.name, info.sha256)
         if (conversation.model, conversation.model_name, conversation.model_sha256) != remembered:
