@@ -6,7 +6,8 @@ It re-runs itself under `xvfb-run` (QT_QPA_PLATFORM=xcb), seeds a fresh temporar
 directory with a few realistic conversations, loads the bundled model for real, and saves
 chat.png (light, Markdown and code), settings.png (the settings dialog), french.png (the
 French interface, dark theme), model-choice.png (the header's model choice, open),
-thought.png (an answer with its folded reasoning) and waiting.png (a reply loading its model).
+thought.png (an answer with its folded reasoning), waiting.png (a reply loading its model) and
+loading-progress.png (the same load at 42 %, in the reply and in the header, with Cancel).
 """
 
 from __future__ import annotations
@@ -204,6 +205,11 @@ def shoot(out: Path, model: str | None) -> None:
     window.chat_view.show_waiting(reply.id, "loading", "Qwen3 4B Instruct · Q4_K_M")
     window.chat_view.set_busy(True)
     grab("waiting.png")
+    window.worker.modelLoading.emit()  # the signals a load sends, at llama.cpp's 42 % report
+    window.worker.modelProgress.emit(0.42)
+    window.controller.replyLoading.emit(reply.id, 0.42)
+    grab("loading-progress.png")
+    window.worker.note_stopped(loaded[0])
     window.store.update_message(reply.id, status="cancelled")
     window.chat_view.set_busy(False)
 
