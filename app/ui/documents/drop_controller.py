@@ -5,6 +5,10 @@ the window stays responsive and a drop while busy simply waits its turn. Progres
 time left) and Cancel live in a `DocumentsPanel` above the composer. A file dropped while a
 conversation is open joins that conversation; otherwise each file gets a new one. Questions in a
 conversation with documents are answered from them (with sources the panel can open).
+
+A document is summarised by the model the conversation would answer with: on the local engine,
+or, when that is a company server's model, through that server (its map-reduce sized to the
+server's context); the status bar then says the text goes to that server.
 """
 
 from __future__ import annotations
@@ -18,11 +22,14 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QLineEdit
 
+from app.core.backends.servers import parse_model_ref
+from app.core.chat import ConversationService
 from app.core.chat.citations import citations_from_stats
 from app.core.documents.extract import SUPPORTED_SUFFIXES, PasswordRequired
 from app.core.documents.model import DocumentLimits
 from app.core.documents.pipeline import SummaryOutcome, summarise_file
 from app.core.documents.summarise import SummaryOptions, SummaryProgress
+from app.core.types import ModelInfo
 from app.ui.documents.citations import open_citation
 from app.ui.documents.panel import DocumentsPanel
 from app.ui.jobs import Job, JobContext
@@ -58,6 +65,7 @@ class DropController(QObject):
         self.store = store
         self.worker = worker
         self.open_url = open_url  # replaceable: tests record instead of launching a viewer
+        self._service = ConversationService(runtime, store)  # which model a turn would use
         self._queue: deque[tuple[Path, int | None, str | None]] = deque()
         self._job: Job | None = None
         self._current: Path | None = None
@@ -151,11 +159,21 @@ class DropController(QObject):
         # The summary speaks the document's language: a French file read in an English window
         # is still summarised in French (`enclave summarize --lang` can force one).
         options = SummaryOptions(language="auto")
+        server_model = self._server_model(conversation_id)
+        models = self.runtime.models
 
         def job(ctx: JobContext) -> SummaryOutcome | _PasswordNeeded:
+            backend = ctx.backend
+            info = None
+            if server_model is not None:  # the company server's backend, its model loaded
+                choice = models.choose(server_model)
+                info = models.load(ctx.backend, choice)
+                ctx.progress(info)  # the window says where the text goes
+                backend = models.backend_for(choice, ctx.backend)
+                models.audit.record("server_used", server=choice.server, model=choice.name)
             try:
-                return summarise_file(
-                    ctx.backend,
+                outcome = summarise_file(
+                    backend,
                     store,
                     path,
                     conversation_id=conversation_id,
@@ -167,6 +185,11 @@ class DropController(QObject):
                 )
             except PasswordRequired as exc:  # not a failure: the window asks for it
                 return _PasswordNeeded(path, conversation_id, str(exc))
+            if info is not None:  # questions about it go to the same server
+                store.set_conversation_model(
+                    outcome.conversation_id, server_model, info.name, info.sha256
+                )
+            return outcome
 
         self._job = self.worker.submit(job, kind="summary")
         self._job.progress.connect(self._on_progress)
@@ -178,8 +201,26 @@ class DropController(QObject):
         self.summaryStarted.emit(str(path))
 
     # -- job signals (delivered on the GUI thread) ----------------------------------------
+    def _server_model(self, conversation_id: int | None) -> str | None:
+        """The company server model a turn here would use (the core's rule: a locked model,
+        else the model chosen in the header, else the conversation's, else the default), or
+        None for a local one (summarised on whatever the local engine has loaded)."""
+        controller = getattr(self.window, "controller", None)
+        chosen = getattr(controller, "model_choice", None)
+        conversation = (
+            self.store.find_conversation(conversation_id) if conversation_id is not None else None
+        )
+        spec, _own = self._service._model_spec(conversation, chosen)  # the one rule
+        spec = spec or self.runtime.policy.models.default or ""
+        return spec if spec and parse_model_ref(spec) is not None else None
+
     def _on_progress(self, event: object) -> None:
-        if self.sender() is not self._job or not isinstance(event, SummaryProgress):
+        if self.sender() is not self._job:
+            return
+        if isinstance(event, ModelInfo):  # a company server's model: the status bar says so
+            self.worker.note_loaded(event)
+            return
+        if not isinstance(event, SummaryProgress):
             return
         if self._job is not None and self._job.token.cancelled:
             return  # keep "Stopping…" on screen
