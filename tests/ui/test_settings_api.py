@@ -115,6 +115,30 @@ def test_regenerate_locks_the_old_token_out_at_once(qtbot, runtime: Runtime) -> 
     assert off_the_gui_thread(qtbot, lambda: ask(new)).choices[0].message.content == "Fine."
 
 
+def test_a_client_that_goes_away_cancels_its_turn_on_the_window_thread(
+    qtbot, runtime: Runtime
+) -> None:
+    engine = FakeEngine(replies=["One two three four five six."], hold_after=2)
+    runtime.settings.update(api_enabled=True, api_port=free_port())
+    window = make_window(qtbot, runtime, engine, load=False)
+    qtbot.waitUntil(lambda: window.api_switch.running, timeout=WAIT_MS)
+    api = client(window.api_switch.url(), window.api_switch.token())
+
+    def stream_then_leave() -> None:
+        stream = api.chat.completions.create(model="enclave", messages=HELLO, stream=True)
+        next(iter(stream))  # the reply has begun
+        assert engine.holding.wait(WAIT_MS / 1000)  # mid-reply, on the window's model thread
+        stream.close()  # the client goes away
+
+    off_the_gui_thread(qtbot, stream_then_leave)
+    store = window.store
+    [conversation] = store.list_conversations()
+    reply = store.active_path(conversation.id)[-1]
+    qtbot.waitUntil(lambda: store.get_message(reply.id).status == "cancelled", timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: not window.worker.busy, timeout=WAIT_MS)  # the thread is free
+    assert len(engine.calls) == 1
+
+
 def test_switching_off_closes_the_port(qtbot, runtime: Runtime) -> None:
     port = free_port()
     runtime.settings.update(api_enabled=True, api_port=port)
