@@ -7,7 +7,7 @@ directory with a few realistic conversations, loads the bundled model for real, 
 chat.png (light, Markdown and code), settings.png (the settings dialog), french.png (the
 French interface, dark theme), model-choice.png (the header's model choice, open),
 thought.png (an answer with its folded reasoning), waiting.png (a reply loading its model) and
-loading-progress.png (the same load at 42 %, in the reply and in the header, with Cancel).
+loading-progress.png (the same load at 42 %, in the reply and in the status bar, with Cancel).
 """
 
 from __future__ import annotations

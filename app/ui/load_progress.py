@@ -1,4 +1,4 @@
-"""The header's load figure: how much of the model is loaded, with a Cancel button.
+"""The load figure in the status bar: how much of the model is loaded, with a Cancel button.
 
 Shown while a model loads (a switch in the header, a conversation's own model, a reply's);
 the percentage is llama.cpp's own report, passed on by the model worker. Until the first report
@@ -24,7 +24,6 @@ class LoadProgress(QWidget):
         row.setSpacing(4)
         self.bar = QProgressBar(self)
         self.bar.setRange(0, 0)  # busy until llama.cpp's first report
-        self.bar.setFixedWidth(150)
         self.bar.setTextVisible(True)
         self.cancel_button = QToolButton(self, objectName="LoadCancel")
         self.cancel_button.clicked.connect(self.cancelRequested)
@@ -59,6 +58,8 @@ class LoadProgress(QWidget):
         return self.bar.text() if self.bar.maximum() else self.bar.format()
 
     def retranslate(self) -> None:
+        widest = self.tr("Loading… %p %").replace("%p", "100")  # wide enough in every language
+        self.bar.setFixedWidth(max(120, self.bar.fontMetrics().horizontalAdvance(widest) + 32))
         self.bar.setFormat(self.tr("Loading… %p %") if self.bar.maximum() else self.tr("Loading…"))
         self.bar.setAccessibleName(self.tr("Model loading progress"))
         self.cancel_button.setText(self.tr("Cancel"))

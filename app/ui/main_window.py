@@ -113,6 +113,9 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.splitter)
         self.status = StatusBar(self)
         self.setStatusBar(self.status)
+        self.load_progress = LoadProgress(self.status)  # while a model loads: its figure, Cancel
+        self.load_progress.cancelRequested.connect(self.cancel_load)
+        self.status.insertPermanentWidget(1, self.load_progress)  # beside "Loading the model…"
 
     def _header(self, parent: QWidget) -> QFrame:
         header = QFrame(parent, objectName="ChatHeader")
@@ -121,15 +124,12 @@ class MainWindow(QMainWindow):
         self.title_label = ElidedLabel(header, objectName="ChatTitle")  # a long title: "…"
         self.model_picker = ModelPicker(self.runtime, header)  # this conversation's model
         self.model_picker.modelChosen.connect(self.choose_model)
-        self.load_progress = LoadProgress(header)  # while a model loads: its figure, Cancel
-        self.load_progress.cancelRequested.connect(self.cancel_load)
         self.preset_label = QLabel(header, objectName="MessageMeta")
         self.preset_combo = QComboBox(header)
         self.preset_combo.setMinimumWidth(180)
         self.preset_combo.activated.connect(self._on_preset_chosen)
         row.addWidget(self.title_label, 1)
         row.addWidget(self.model_picker)
-        row.addWidget(self.load_progress)
         row.addWidget(self.preset_label)
         row.addWidget(self.preset_combo)
         return header
@@ -193,8 +193,8 @@ class MainWindow(QMainWindow):
         self.worker.load_model(None)  # settings + the model's own, applied on the worker
 
     def cancel_load(self) -> None:
-        """The header's Cancel: stop the load under way (a reply's, or a switch's) promptly;
-        the worker then says what is loaded."""
+        """Cancel beside the load figure: stop the load under way (a reply's, or a switch's)
+        promptly; the worker then says what is loaded."""
         self.load_progress.cancelling()
         if self.controller.busy:
             self.controller.stop()

@@ -1,5 +1,5 @@
-"""A model load shows its figure (in the reply and in the header) and can be stopped, in a reply
-and from the header; afterwards nothing is lost and the next message answers."""
+"""A model load shows its figure (in the reply and in the status bar) and can be stopped, in a
+reply and beside the figure; afterwards nothing is lost and the next message answers."""
 
 from __future__ import annotations
 
@@ -34,6 +34,8 @@ def test_a_reply_loading_its_model_shows_the_percentage_and_stop_ends_the_load(
     )
     assert last_reply(window).wait_label.isVisible()
     assert window.load_progress.isVisible() and window.load_progress.text == "Loading… 42 %"
+    bar = window.load_progress.bar
+    assert bar.fontMetrics().horizontalAdvance("Loading… 100 %") < bar.width()  # never cut
     with qtbot.waitSignal(window.controller.replyFinished, timeout=WAIT_MS) as done:
         window.composer.send_button.click()  # Stop, while the model loads
     assert done.args[1] == "cancelled"
@@ -60,7 +62,7 @@ def test_a_reply_loading_its_model_shows_the_percentage_and_stop_ends_the_load(
     assert [m.content for m in window.store.active_path(conv)][:2] == ["Hi", ""]
 
 
-def test_cancel_on_the_header_stops_a_switch_and_the_header_says_what_is_loaded(
+def test_cancel_stops_a_switch_from_the_header_and_the_window_says_what_is_loaded(
     qtbot, runtime: Runtime, tmp_path: Path
 ) -> None:
     engine = FakeEngine(["An answer."], load_steps=(0.0, 0.42, 1.0))
