@@ -37,7 +37,6 @@ class ApiSection(QObject):
         self.token = QLineEdit(parent)
         self.token.setReadOnly(True)
         self.token.setAccessibleName(self.tr("API token"))
-        self.token.setMinimumWidth(self.token.fontMetrics().horizontalAdvance("M" * 30))
         self.copy = QPushButton(self.tr("Copy"), parent)
         self.copy.setToolTip(self.tr("Copy the token to the clipboard"))
         self.regenerate = QPushButton(self.tr("Regenerate"), parent)
@@ -55,7 +54,7 @@ class ApiSection(QObject):
     def hint(self) -> str:
         return self.tr(
             "Programs on this computer (editors, scripts) can use Enclave's model through an "
-            "OpenAI-compatible API on 127.0.0.1, with the token below. Nothing else can reach it."
+            "OpenAI-compatible API on 127.0.0.1, with this token. Nothing else can reach it."
         )
 
     def attach(self, form: QFormLayout, port) -> None:
@@ -101,10 +100,7 @@ class ApiSection(QObject):
         self.address.setText(
             self.switch.url() if running else f"http://127.0.0.1:{port}/v1"
         )  # fmt: skip
-        if on and not forbidden:
-            self.token.setText(self._current_token())
-        else:
-            self.token.clear()
+        self._show_token(self._current_token() if on and not forbidden else "")
         self.status.setText(self._status(on, forbidden, running))
 
     def _status(self, on: bool, forbidden: bool, running: bool) -> str:
@@ -121,6 +117,13 @@ class ApiSection(QObject):
             return self.tr("It starts when you press OK.")
         return self.tr("Off: nothing listens.")
 
+    def _show_token(self, token: str) -> None:
+        """All of it, from its start: a token cut short is copied by hand wrongly."""
+        self.token.setText(token)
+        self.token.setCursorPosition(0)
+        width = self.token.fontMetrics().horizontalAdvance(token or "M" * 30)
+        self.token.setMinimumWidth(width + 16)  # the frame and text margins
+
     def _current_token(self) -> str:
         if self.switch is not None:
             return self.switch.token()
@@ -135,5 +138,5 @@ class ApiSection(QObject):
             new = self.switch.regenerate_token()
         else:
             new = api_token.regenerate(self.runtime.paths.data_dir)
-        self.token.setText(new)
+        self._show_token(new)
         self.status.setText(self.tr("A new token: programs using the old one are refused now."))
