@@ -97,9 +97,7 @@ class ApiSection(QObject):
                 widget.setEnabled(on and not forbidden and not widget.property("locked"))
         running = self.switch is not None and self.switch.running
         port = self._port.value() if self._port is not None else 0
-        self.address.setText(
-            self.switch.url() if running else f"http://127.0.0.1:{port}/v1"
-        )  # fmt: skip
+        self.address.setText(f"http://127.0.0.1:{port}/v1")  # where clients connect after OK
         self._show_token(self._current_token() if on and not forbidden else "")
         self.status.setText(self._status(on, forbidden, running))
 
@@ -108,6 +106,11 @@ class ApiSection(QObject):
             return self._forbidden()
         error = self.switch.error if self.switch is not None else ""
         if running:
+            now = self.switch.url()
+            if on and now != self.address.text():
+                return self.tr("Running at {url}; it moves to this port when you press OK.").format(
+                    url=now
+                )
             if on:
                 return self.tr("Running: programs on this computer can connect now.")
             return self.tr("Running; it stops when you press OK.")

@@ -156,6 +156,23 @@ def test_switching_off_closes_the_port(qtbot, runtime: Runtime) -> None:
         httpx.get(url)
 
 
+def test_a_new_port_moves_the_server(qtbot, runtime: Runtime) -> None:
+    first, second = free_port(), free_port()
+    runtime.settings.update(api_enabled=True, api_port=first)
+    window = make_window(qtbot, runtime, FakeEngine(), load=False)
+    qtbot.waitUntil(lambda: window.api_switch.running, timeout=WAIT_MS)
+    dialog = settings(qtbot, window)
+    dialog.fields["api_port"].setValue(second)
+    assert dialog.api.address.text() == f"http://127.0.0.1:{second}/v1"
+    assert f":{first}/v1; it moves to this port" in dialog.api.status.text()
+    dialog.accept()  # stopped, then started on the new port
+    qtbot.waitUntil(lambda: window.api_switch.url().endswith(f":{second}/v1"), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.api_switch.running, timeout=WAIT_MS)
+    assert httpx.get(f"http://127.0.0.1:{second}/v1/models").status_code == 401
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"http://127.0.0.1:{first}/v1/models")
+
+
 def test_closing_the_window_stops_the_api(qtbot, runtime: Runtime) -> None:
     port = free_port()
     runtime.settings.update(api_enabled=True, api_port=port)
