@@ -19,7 +19,7 @@ from PySide6.QtCore import QObject, Qt, Signal, Slot
 from app.api.executor import Job as ApiJob
 from app.api.token import TokenHolder
 from app.core.errors import Cancelled, EnclaveError
-from app.core.types import CancelToken
+from app.core.types import CancelToken, ModelInfo
 from app.ui.jobs import JobContext
 from app.ui.model_worker import ModelWorker
 
@@ -75,9 +75,14 @@ class WorkerExecutor(QObject):
                 return  # the Future was cancelled while queued
             try:
                 # ctx.cancel is also set by the window (shutdown): the job sees both.
-                future.set_result(job(ctx.backend, ctx.cancel))
+                result = job(ctx.backend, ctx.cancel)
             except BaseException as exc:  # handed to the request that asked, as ModelThread
                 future.set_exception(exc)
+                return
+            info = getattr(result, "model", None)  # a turn's model (it may have loaded another)
+            if isinstance(info, ModelInfo):
+                ctx.progress(info)
+            future.set_result(result)
 
         try:
             handle = self.worker.submit(run, kind="api")
@@ -86,6 +91,7 @@ class WorkerExecutor(QObject):
                 future.set_exception(Cancelled(str(exc)))
             return
         remove = cancel.on_cancel(handle.token.cancel)  # a client gone cancels it, queued too
+        handle.progress.connect(self.worker.note_loaded)  # the window shows which model is in
 
         def finished() -> None:
             remove()

@@ -95,6 +95,24 @@ def test_the_switch_serves_the_window_model_behind_its_own_work(qtbot, runtime: 
     assert len(window.store.list_conversations()) == 2  # the API's turn is stored as any other
 
 
+def test_a_model_an_api_request_loads_is_shown_by_the_window(
+    qtbot, runtime: Runtime, tmp_path: Path
+) -> None:
+    other = tmp_path / "other.gguf"
+    other.write_bytes(b"GGUF")  # the scripted engine loads any file
+    runtime.settings.update(api_enabled=True, api_port=free_port())
+    window = make_window(qtbot, runtime, FakeEngine(replies=["Fine."]))  # the default model
+    assert window.worker.model_info.path != str(other)
+    qtbot.waitUntil(lambda: window.api_switch.running, timeout=WAIT_MS)
+    api = client(window.api_switch.url(), window.api_switch.token())
+    with qtbot.waitSignal(window.worker.modelLoaded, timeout=WAIT_MS) as loaded:
+        off_the_gui_thread(
+            qtbot,
+            lambda: api.chat.completions.create(model=str(other), messages=HELLO, max_tokens=8),
+        )
+    assert loaded.args[0].path == str(other) == window.worker.model_info.path
+
+
 def test_regenerate_locks_the_old_token_out_at_once(qtbot, runtime: Runtime) -> None:
     runtime.settings.update(api_enabled=True, api_port=free_port())
     window = make_window(qtbot, runtime, FakeEngine(replies=["Fine."]), load=False)
