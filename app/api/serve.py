@@ -36,7 +36,8 @@ def bind(port: int) -> socket.socket:
     except OSError as exc:
         sock.close()
         raise EnclaveError(
-            f"Cannot listen on {HOST}:{port} ({exc.strerror or exc}); choose another --port."
+            f"Cannot listen on {HOST}:{port} ({exc.strerror or exc}); choose another port "
+            f"(--port, or the port in Enclave's settings)."
         ) from exc
     sock.listen(64)
     return sock

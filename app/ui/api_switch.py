@@ -16,15 +16,15 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
+from app.api import token as api_token
 from app.api.executor import Job as ApiJob
-from app.api.token import TokenHolder
+from app.api.serve import HOST  # no server code yet: uvicorn loads when the switch is on
 from app.core.errors import Cancelled, EnclaveError
 from app.core.types import CancelToken, ModelInfo
 from app.ui.jobs import JobContext
 from app.ui.model_worker import ModelWorker
 
 log = logging.getLogger(__name__)
-HOST = "127.0.0.1"
 
 
 class WorkerExecutor(QObject):
@@ -138,15 +138,13 @@ class ApiSwitch(QObject):
         """The token clients must send (made on first use, in the data dir, 0600)."""
         if self.server is not None:
             return self.server.token.value
-        return TokenHolder(self.runtime.paths.data_dir).value
+        return api_token.load_or_create(self.runtime.paths.data_dir)
 
     def regenerate_token(self) -> str:
         """A new token; the running server refuses the old one from now on."""
         if self.server is not None:
             return self.server.token.regenerate()
-        from app.api.token import regenerate
-
-        return regenerate(self.runtime.paths.data_dir)
+        return api_token.regenerate(self.runtime.paths.data_dir)
 
     # -- lifecycle --------------------------------------------------------------------------
     def apply(self) -> None:

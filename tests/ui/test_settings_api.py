@@ -191,6 +191,25 @@ def test_a_new_port_moves_the_server(qtbot, runtime: Runtime) -> None:
         httpx.get(f"http://127.0.0.1:{first}/v1/models")
 
 
+def test_a_port_in_use_is_said_in_the_settings(qtbot, runtime: Runtime) -> None:
+    import socket
+
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen(1)
+    try:
+        port = taken.getsockname()[1]
+        runtime.settings.update(api_enabled=True, api_port=port)
+        window = make_window(qtbot, runtime, FakeEngine(), load=False)
+        qtbot.waitUntil(lambda: bool(window.api_switch.error), timeout=WAIT_MS)
+        assert not window.api_switch.running
+        status = settings(qtbot, window).api.status.text()
+        assert status.startswith(f"Could not start: Cannot listen on 127.0.0.1:{port}")
+        assert "choose another port" in status
+    finally:
+        taken.close()
+
+
 def test_closing_the_window_stops_the_api(qtbot, runtime: Runtime) -> None:
     port = free_port()
     runtime.settings.update(api_enabled=True, api_port=port)
