@@ -31,7 +31,11 @@ class TokenStream(Protocol):
 class Backend(Protocol):
     """A backend whose class says `keeps_kv_state = True` (the local engine) also takes
     `generate(..., session=StateSession)`: the conversation's KV state, saved and restored
-    across processes (app.core.kv_cache). Others are never given one."""
+    across processes (app.core.kv_cache). Others are never given one.
+
+    Likewise `reports_load_progress = True` (the local engine) means `load(..., *,
+    on_progress=fraction -> None, cancel=CancelToken)`: llama.cpp's loading figure, and Stop
+    during the load (Cancelled, no model loaded); see app.core.chat.loader."""
 
     @property
     def info(self) -> ModelInfo | None: ...
