@@ -52,8 +52,8 @@ class SharedCancel(CancelToken):
 
 
 class _Throttled:
-    """Load progress for the pipe: a report every STEP of the way or every PERIOD_S, never
-    backwards, and the end (1.0) always."""
+    """Load progress for the pipe: at most one report per STEP of the way and per PERIOD_S
+    (so at most ~50 in all, ~20 a second), never backwards, and the end (1.0) always."""
 
     STEP = 0.02
     PERIOD_S = 0.05
@@ -67,7 +67,9 @@ class _Throttled:
         if fraction <= self._last:
             return
         now = time.monotonic()
-        if fraction >= 1.0 or fraction - self._last >= self.STEP or now - self._at >= self.PERIOD_S:
+        if fraction >= 1.0 or (
+            fraction - self._last >= self.STEP and now - self._at >= self.PERIOD_S
+        ):
             self._send(fraction)
             self._last, self._at = fraction, now
 
