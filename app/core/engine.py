@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from time import perf_counter
 
+from app.core.completions import Completions, drained, one_by_one
 from app.core.context import fit_history, reply_budget
 from app.core.decoder import Decoder
 from app.core.default_model import DEFAULT_MODEL_NAME, DEFAULT_MODEL_SHA256
@@ -31,6 +32,7 @@ from app.core.llama_native import (
 from app.core.model_file import cached_sha256
 from app.core.models.gguf_check import GgufHeader, check_gguf
 from app.core.models.naming import display_name
+from app.core.parallel_decode import complete_many
 from app.core.prompt import PromptText
 from app.core.prompt_tokens import PromptTokenizer
 from app.core.reply_end import TurnSigns, reply_end, turn_signs
@@ -369,6 +371,31 @@ class LocalEngine:
         stops = params.stop
         stats = GenerationStats(prompt_tokens=len(tokens))
         return self._start(tokens, params, cancel, stops, stats, started, strip_leading=False)
+
+    def complete_many(
+        self, prompts: Sequence[str], params: GenerationParams, cancel: CancelToken | None = None
+    ) -> Completions:
+        """Complete independent prompts, several at once where that is faster (see
+        app.core.parallel_decode); each result comes as its prompt ends."""
+        model, ctx, _template = self._require()
+        self._close_active()
+        cancel = cancel or CancelToken()
+        info = self._info
+        assert info is not None
+        return complete_many(
+            model,
+            [self.tokenize_prompt(prompt) for prompt in prompts],
+            params,
+            reply_end(params, self._signs, params.stop, model.special_token),
+            cancel,
+            n_ctx=ctx.n_ctx,
+            n_batch=ctx.n_batch,
+            threads=info.threads,
+            on_gpu=info.gpu_layers > 0,
+            sequential=lambda: one_by_one(
+                lambda prompt: drained(self.complete(prompt, params, cancel)), prompts, cancel
+            ),
+        )
 
     def _start(
         self,

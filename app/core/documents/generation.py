@@ -2,17 +2,20 @@
 
 The summariser and the question answerer only need `count_tokens`, the model's context size and
 a completion; a backend without raw completion (a chat-only server) gets the prompt as one user
-message instead.
+message instead. Independent prompts (a summary's map stage) go to the backend's
+`complete_many` when it has one (the local engine runs them as parallel sequences), else one
+after the other.
 """
 
 from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from app.core.backend import Backend
+from app.core.completions import Completion, Completions, one_by_one
 from app.core.errors import ModelError
 from app.core.types import CancelToken, ChatMessage, GenerationParams, GenerationStats
 
@@ -67,6 +70,43 @@ def complete(
     usage.model_s += time.perf_counter() - started
     usage.calls += 1
     return "".join(pieces), stats
+
+
+def complete_all(
+    backend: Backend,
+    prompts: Sequence[str],
+    params: GenerationParams,
+    cancel: CancelToken,
+    usage: Usage,
+) -> Iterator[Completion]:
+    """(index, text, stats) for each of `prompts` as it finishes, in any order, until Stop.
+
+    `usage.model_s` counts the wall time of the whole request once, not per prompt.
+    """
+    many = getattr(backend, "complete_many", None)
+    if callable(many):
+        results: Completions = many(prompts, params, cancel)
+    else:
+        results = Completions(
+            1, one_by_one(lambda p: _one(backend, p, params, cancel), prompts, cancel)
+        )
+    started = time.perf_counter()
+    try:
+        for index, text, stats in results:
+            usage.prompt_tokens += stats.prompt_tokens_evaluated or stats.prompt_tokens
+            usage.generated_tokens += stats.generated_tokens
+            usage.calls += 1
+            usage.model_s += time.perf_counter() - started
+            yield index, text, stats
+            started = time.perf_counter()
+    finally:
+        results.close()
+
+
+def _one(
+    backend: Backend, prompt: str, params: GenerationParams, cancel: CancelToken
+) -> tuple[str, GenerationStats]:
+    return complete(backend, prompt, params, cancel, Usage())
 
 
 def clean(text: str, stops: tuple[str, ...], truncated: bool, bullets: bool = False) -> str:

@@ -25,6 +25,7 @@ from app.core.documents.generation import (
     Usage,
     clean,
     complete,
+    complete_all,
     context_size,
     degenerate,
     lead_sentences,
@@ -165,25 +166,43 @@ class _Run:
 
     # -- map --------------------------------------------------------------------------------
     def _map(self, chunks: list[Chunk]) -> None:
+        """Every chunk summarised once; the backend may run several at once (complete_all),
+        results are taken in chunk order, so sections, progress and a cancelled summary look
+        as they do one chunk after the other."""
         total = len(chunks)
         self.summary.chunks_total = total
         self._emit("map", 0, total)
-        for chunk in chunks:
-            if self.cancel.cancelled:
-                return
-            index = chunk.index + 1
-            pages = self._pages(chunk.page_start, chunk.page_end)
-            prompt = self.prompts.map.format(
-                name=self.doc.name, index=index, total=total, pages=pages, text=chunk.text
+        prompts = [
+            self.prompts.map.format(
+                name=self.doc.name,
+                index=chunk.index + 1,
+                total=total,
+                pages=self._pages(chunk.page_start, chunk.page_end),
+                text=chunk.text,
             )
-            text = self._generate(prompt, self.map_tokens)
-            if self.cancel.cancelled:  # a step cut short is not a summary of its part
-                return
-            section = Section(index, chunk.page_start, chunk.page_end)
-            section.text = self._checked(text, chunk.text, chunk.page_start, chunk.page_end)
-            self.summary.sections.append(section)
-            self.summary.chunks_done = index
-            self._emit("map", index, total, section.text)
+            for chunk in chunks
+        ]
+        params = self.options.params(self.map_tokens, self.prompts.stops)
+        finished: dict[int, tuple[str, bool]] = {}
+        last = time.perf_counter()
+        for index, text, stats in complete_all(
+            self.backend, prompts, params, self.cancel, self.usage
+        ):
+            now = time.perf_counter()
+            self.step_times.append(now - last)  # the ETA: time per chunk, however they overlap
+            last = now
+            finished[index] = (text, stats.stop_reason == "length")
+            while (ready := len(self.summary.sections)) in finished:
+                self._mapped(chunks[ready], *finished.pop(ready), total)
+
+    def _mapped(self, chunk: Chunk, text: str, truncated: bool, total: int) -> None:
+        index = chunk.index + 1
+        text = clean(text, self.prompts.stops, truncated=truncated)
+        section = Section(index, chunk.page_start, chunk.page_end)
+        section.text = self._checked(text, chunk.text, chunk.page_start, chunk.page_end)
+        self.summary.sections.append(section)
+        self.summary.chunks_done = index
+        self._emit("map", index, total, section.text)
 
     # -- reduce -----------------------------------------------------------------------------
     def _reduce(self) -> None:
