@@ -49,3 +49,26 @@ def test_stop_while_the_real_model_loads_then_the_next_message_answers(
     ]
     assert path[-1].content and window.worker.model_info is not None
     assert window.status.model_label.text().startswith("Model: ")
+
+
+def test_cancel_beside_the_figure_stops_a_real_switch_and_the_next_message_answers(
+    qtbot, runtime, model_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runtime.settings.update(max_tokens=12, context_size=512, threads=2, temperature=0.0)
+    monkeypatch.setenv(FAULT_ENV, "slow-load")
+    monkeypatch.setenv(FAULT_ONCE_ENV, str(tmp_path / "slow-once"))
+    window = make_window(qtbot, runtime, backend=None, load=False)
+    window.new_chat()
+    window.choose_model(str(model_path))  # as the header's model choice does
+    figure = re.compile(r"^Loading… \d+ %$")
+    qtbot.waitUntil(lambda: bool(figure.match(window.load_progress.text)), timeout=SLOW_MS)
+    with qtbot.waitSignal(window.worker.modelUnloaded, timeout=10_000):
+        window.load_progress.cancel_button.click()
+    assert not window.load_progress.isVisible() and window.worker.model_info is None
+    assert window.controller.model_choice is None
+    assert "loading was stopped" in window.status.model_label.text()
+    runtime.settings.update(model=str(model_path))
+    send(qtbot, window, "Hello", timeout=SLOW_MS)  # loads it (fast now) and answers
+    reply = window.store.active_path(window.controller.conversation_id)[-1]
+    assert reply.status == "complete" and reply.content
+    assert window.worker.model_info is not None
