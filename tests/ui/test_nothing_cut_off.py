@@ -35,6 +35,7 @@ from app.ui.i18n import Translations
 from app.ui.models import ModelManagerDialog
 from app.ui.models.settings_dialog import ModelSettingsDialog
 from app.ui.settings_dialog import SettingsDialog
+from app.ui.theme import apply_theme
 from tests.core.test_model_names import SMOL_RUN, header_file
 from tests.helpers.cutoff import cut_off
 from tests.helpers.fake_engine import FakeEngine
@@ -48,8 +49,10 @@ MODEL_NAME = "SmolLM2 135M Instruct · Q8_0"
 
 @pytest.fixture
 def language(request: pytest.FixtureRequest, runtime) -> Iterator[str]:
-    """The window's language setting (French), or English with the pseudo-translation."""
+    """The window's language setting (French), or English with the pseudo-translation, in the
+    look the application starts with (its style and font, which make texts wider)."""
     app = QApplication.instance()
+    apply_theme(app, "light")
     pseudo = PseudoTranslator(app)
     runtime.settings.update(language="en" if request.param == "pseudo" else request.param)
     Translations(app).apply(runtime.settings.current.language)

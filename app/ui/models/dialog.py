@@ -122,17 +122,16 @@ class ModelManagerDialog(QDialog):
         self.verify_button.clicked.connect(self.verify_selected)
         self.remove_button.clicked.connect(self.remove_selected)
         self.import_button.clicked.connect(self.choose_import)
-        for widget in (
-            self.use_button,
-            self.default_button,
-            self.settings_button,
-            self.rename_button,
-            self.verify_button,
-            self.remove_button,
-        ):
+        # The actions on two rows: on one, a 1024 px screen cut off their longer translations.
+        for widget in (self.use_button, self.default_button, self.settings_button):
             row.addWidget(widget)
         row.addStretch(1)
         layout.addLayout(row)
+        second_row = QHBoxLayout()
+        for widget in (self.rename_button, self.verify_button, self.remove_button):
+            second_row.addWidget(widget)
+        second_row.addStretch(1)
+        layout.addLayout(second_row)
         # Importing on a row of its own: with the actions above it, long translations of
         # "Link instead of copying" were cut off.
         import_row = QHBoxLayout()

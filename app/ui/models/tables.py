@@ -219,7 +219,12 @@ class CatalogTable(QTableWidget):
                 button.clicked.connect(lambda _=False, e=entry: self.downloadRequested.emit(e))
                 self.setCellWidget(row, 5, button)
                 self.buttons[entry.id] = button
-        self.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
-        self.horizontalHeader().setStretchLastSection(False)
+        # Name and About share the room left and wrap: a long name in a longer language
+        # would otherwise push the table past a 1024 px screen.
+        header = self.horizontalHeader()
+        header.setStretchLastSection(False)
+        for column in (0, 4):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
+        self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.setWordWrap(True)
         self.setTextElideMode(Qt.TextElideMode.ElideRight)
