@@ -212,8 +212,12 @@ class RemoteBackend:
         return MESSAGE_OVERHEAD + sum(self.count_tokens(m.content) + MESSAGE_OVERHEAD
                                       for m in messages)  # fmt: skip
 
-    def _send(self, request: httpx.Request, *, stream: bool) -> httpx.Response:
-        """Send with one retry when nothing came back yet; an HTTP error status raises."""
+    def _send(
+        self, request: httpx.Request, *, stream: bool, optional: bool = False
+    ) -> httpx.Response:
+        """Send with one retry when nothing came back yet; an HTTP error status raises (and
+        is logged as a warning, unless the endpoint is an `optional` one a server may lack)."""
+        log = _log.debug if optional else _log.warning
         for attempt in (1, 2):
             try:
                 with netguard.permit_endpoint(self.server.url):
@@ -225,7 +229,7 @@ class RemoteBackend:
                 message = transport_message(self.server.name, self.server.url, exc,
                                             connect_s=self.timeouts.connect,
                                             read_s=self.timeouts.read)  # fmt: skip
-                _log.warning("%s", message)
+                log("%s", message)
                 raise RemoteError(message, server=self.server.name) from exc
             if response.status_code < 300:
                 return response
@@ -238,12 +242,15 @@ class RemoteBackend:
                 continue
             model = self._info.name if self._info else None
             message = status_message(self.server.name, response.status_code, detail, model)
-            _log.warning("%s", message)
+            log("%s", message)
             raise RemoteError(message, server=self.server.name, status=response.status_code)
         raise AssertionError("unreachable")
 
-    def _json(self, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
-        response = self._send(self._client.build_request(method, path, json=body), stream=False)
+    def _json(
+        self, method: str, path: str, body: dict[str, Any] | None = None, optional: bool = False
+    ) -> dict[str, Any]:
+        request = self._client.build_request(method, path, json=body)
+        response = self._send(request, stream=False, optional=optional)
         try:
             data = response.json()
         except ValueError as exc:
@@ -256,7 +263,7 @@ class RemoteBackend:
 
     def _props_context(self) -> int | None:
         with contextlib.suppress(RemoteError):
-            props = self._json("GET", self.server.root + "/props")
+            props = self._json("GET", self.server.root + "/props", optional=True)
             settings = props.get("default_generation_settings") or {}
             n_ctx = settings.get("n_ctx") or props.get("n_ctx")
             return int(n_ctx) if isinstance(n_ctx, int) and n_ctx > 0 else None
@@ -265,7 +272,9 @@ class RemoteBackend:
     def _find_tokenizer(self, model: str) -> tuple[str, Any] | None:
         for path, body in TOKENIZERS:
             with contextlib.suppress(RemoteError):
-                if token_count(self._json("POST", self.server.root + path, body(model, "a b"))):
+                url = self.server.root + path
+                reply = self._json("POST", url, body(model, "a b"), optional=True)
+                if token_count(reply):
                     return path, body
         return None
 

@@ -120,7 +120,7 @@ class ConversationService:
         conversation = (
             self.store.get_conversation(conversation_id) if conversation_id is not None else None
         )
-        spec, own = self._model_spec(conversation, checked.get("model"))
+        spec, own = self.model_spec(conversation, checked.get("model"))
         choice = self.loader.choose(spec, own) if check_model else None
         if conversation is None:
             conversation = self.store.create_conversation(
@@ -146,7 +146,7 @@ class ConversationService:
             raise EnclaveError("Only an answer can be regenerated.")
         checked = self._checked(overrides, via, model=model)
         conversation = self.store.get_conversation(reply.conversation_id)
-        spec, own = self._model_spec(conversation, checked.get("model"))
+        spec, own = self.model_spec(conversation, checked.get("model"))
         question = self.store.get_message(reply.parent_id)
         return self._turn(question, checked, seed, spec, own, None)
 
@@ -169,7 +169,7 @@ class ConversationService:
             raise EnclaveError("Only your own messages can be edited.")
         checked = self._checked(overrides, via, model=model)
         conversation = self.store.get_conversation(original.conversation_id)
-        spec, own = self._model_spec(conversation, checked.get("model"))
+        spec, own = self.model_spec(conversation, checked.get("model"))
         question = self.store.add_message(
             conversation.id,
             "user",
@@ -183,7 +183,7 @@ class ConversationService:
     ) -> dict[str, object]:
         return self.gate.check_overrides({**(overrides or {}), **named}, via)
 
-    def _model_spec(self, conversation, override: object) -> tuple[str, str | None]:
+    def model_spec(self, conversation, override: object) -> tuple[str, str | None]:
         """The model for this turn, and the conversation's model name when it is the
         conversation's own: a locked model, else the turn's choice, else the conversation's,
         else the user's or the policy's default."""

@@ -167,7 +167,7 @@ class DropController(QObject):
             info = None
             if server_model is not None:  # the company server's backend, its model loaded
                 choice = models.choose(server_model)
-                info = models.load(ctx.backend, choice)
+                info = models.load(ctx.backend, choice, cancel=ctx.cancel)
                 ctx.progress(info)  # the window says where the text goes
                 backend = models.backend_for(choice, ctx.backend)
                 models.audit.record("server_used", server=choice.server, model=choice.name)
@@ -210,7 +210,7 @@ class DropController(QObject):
         conversation = (
             self.store.find_conversation(conversation_id) if conversation_id is not None else None
         )
-        spec, _own = self._service._model_spec(conversation, chosen)  # the one rule
+        spec, _own = self._service.model_spec(conversation, chosen)  # the one rule
         spec = spec or self.runtime.policy.models.default or ""
         return spec if spec and parse_model_ref(spec) is not None else None
 
