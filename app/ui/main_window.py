@@ -139,7 +139,7 @@ class MainWindow(QMainWindow):
         a.new_chat.triggered.connect(self.new_chat)
         a.search.triggered.connect(self.sidebar.focus_search)
         a.settings.triggered.connect(self.open_settings)
-        a.stop.triggered.connect(c.stop)
+        a.stop.triggered.connect(self.stop)
         a.import_json.triggered.connect(self.import_conversation)
         for fmt, action in a.export.items():
             action.triggered.connect(lambda _=False, f=fmt: self.export_current(f))
@@ -191,6 +191,13 @@ class MainWindow(QMainWindow):
         if self._closed:
             return
         self.worker.load_model(None)  # settings + the model's own, applied on the worker
+
+    def stop(self) -> None:
+        """Esc: stop the answer, or the model switch loading outside an answer."""
+        if not self.controller.busy and not self.load_progress.isHidden():
+            self.cancel_load()
+        else:
+            self.controller.stop()
 
     def cancel_load(self) -> None:
         """Cancel beside the load figure: stop the load under way (a reply's, or a switch's)

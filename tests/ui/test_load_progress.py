@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+from PySide6.QtCore import Qt
+
 from app.core.config.runtime import Runtime
 from tests.helpers.fake_engine import FakeEngine
 from tests.helpers.qt import WAIT_MS, make_window, send
@@ -62,8 +65,9 @@ def test_a_reply_loading_its_model_shows_the_percentage_and_stop_ends_the_load(
     assert [m.content for m in window.store.active_path(conv)][:2] == ["Hi", ""]
 
 
+@pytest.mark.parametrize("how", ["cancel", "escape"])
 def test_cancel_stops_a_switch_from_the_header_and_the_window_says_what_is_loaded(
-    qtbot, runtime: Runtime, tmp_path: Path
+    qtbot, runtime: Runtime, tmp_path: Path, how: str
 ) -> None:
     engine = FakeEngine(["An answer."], load_steps=(0.0, 0.42, 1.0))
     window = make_window(qtbot, runtime, engine)
@@ -81,7 +85,10 @@ def test_cancel_stops_a_switch_from_the_header_and_the_window_says_what_is_loade
     qtbot.waitUntil(lambda: window.load_progress.text == "Loading… 42 %", timeout=WAIT_MS)
     assert window.load_progress.isVisible()
     with qtbot.waitSignal(window.worker.modelUnloaded, timeout=WAIT_MS):
-        window.load_progress.cancel_button.click()
+        if how == "cancel":
+            window.load_progress.cancel_button.click()
+        else:  # the window's Stop shortcut reaches a switch too
+            qtbot.keyClick(window.composer.edit, Qt.Key.Key_Escape)
     assert not window.load_progress.isVisible()
     assert window.worker.model_info is None and window.controller.model_choice is None
     assert window.model_picker.currentIndex() == -1  # no model shown as loaded
