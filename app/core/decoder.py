@@ -39,7 +39,7 @@ class Decoder:
         self.ctx.clear()
         self.cached.clear()
 
-    def restore(self, tokens: Sequence[int], state: bytearray) -> bool:
+    def restore(self, tokens: Sequence[int], state: memoryview) -> bool:
         """Replace the cache with a saved state of `tokens` (see app.core.kv_cache); False,
         with the cache empty, when llama.cpp does not hold exactly those positions after."""
         self.cached.clear()

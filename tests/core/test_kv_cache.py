@@ -116,7 +116,7 @@ def _resign(**changes: object) -> Callable[[Path], None]:
         header = read_header(path)
         payload = read_payload(path, header)
         signature = {**header.signature, **changes}
-        write_state(path, signature, header.tokens, header.n_prompt, memoryview(payload))
+        write_state(path, signature, header.tokens, header.n_prompt, payload)
 
     return apply
 

@@ -31,7 +31,7 @@ def take_state(ctx: NativeContext) -> memoryview:
     return memoryview(buffer).cast("B")[:written]
 
 
-def put_state(ctx: NativeContext, payload: bytearray, n_tokens: int) -> bool:
+def put_state(ctx: NativeContext, payload: memoryview, n_tokens: int) -> bool:
     """Load `payload`; True only when the cache then holds exactly positions 0..n_tokens-1
     for every layer. llama.cpp's own return value is not enough: a load can report success
     and leave the cache short, and the prompt would then be evaluated in full, or decoded

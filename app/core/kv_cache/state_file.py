@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import mmap
 import os
 import secrets
 import struct
@@ -105,14 +106,19 @@ def read_header(path: Path) -> StateHeader:
         return _header(fh)
 
 
-def read_payload(path: Path, header: StateHeader) -> bytearray:
-    """The payload, checked against the header's size and CRC."""
+def read_payload(path: Path, header: StateHeader) -> memoryview:
+    """The payload, checked against the header's size and CRC: a private copy-on-write mapping
+    of the file (no copy is made; a file replaced meanwhile leaves it as it was)."""
     with path.open("rb") as fh:
         if _header(fh) != header:
             raise StateFileError("the file changed while it was read")
-        payload = bytearray(header.payload_size)
-        if fh.readinto(payload) != header.payload_size or fh.read(1):
+        start = fh.tell()
+        if os.fstat(fh.fileno()).st_size != start + header.payload_size:
             raise StateFileError("truncated or padded payload")
+        mapped = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_COPY)
+    if hasattr(mapped, "madvise"):  # read ahead in one go (not on Windows)
+        mapped.madvise(mmap.MADV_WILLNEED)
+    payload = memoryview(mapped)[start:]
     if zlib.crc32(payload, zlib.crc32(header.described())) != header.crc32:
         raise StateFileError("damaged (CRC mismatch)")
     return payload
