@@ -197,3 +197,24 @@ def test_very_common_words_rank_only_the_newest_matches(
     store.add_message(old.id, "user", "rare marmot")
     store.add_message(conv.id, "user", "marmot again")
     assert [c.id for c in store.list_conversations("marmot")] == [conv.id]
+
+
+def test_deleted_conversations_leave_the_hits_and_the_limit_is_still_filled(store: Store) -> None:
+    live = store.create_conversation(title="live")
+    gone = store.create_conversation(title="gone")
+    # The deleted conversation holds the best matches (the word repeated, short messages).
+    for _ in range(6):
+        store.add_message(gone.id, "user", "heron heron heron")
+    kept = [
+        store.add_message(live.id, "user", f"a long message about a heron, number {n}").id
+        for n in range(6)
+    ]
+    assert len(store.search("heron", limit=3)) == 3
+    store.delete_conversation(gone.id)  # still in its Undo window: hidden, not erased
+    hits = store.search("heron", limit=4)
+    assert len(hits) == 4 and {h.message_id for h in hits} <= set(kept)
+    assert all(h.conversation_id == live.id and h.conversation_title == "live" for h in hits)
+    assert all(f"{MARK_START}heron{MARK_END}" in h.snippet for h in hits)
+    assert [h.rank for h in hits] == sorted(h.rank for h in hits)
+    store.restore_conversation(gone.id)
+    assert {h.conversation_id for h in store.search("heron", limit=4)} == {gone.id}
