@@ -38,6 +38,7 @@ BENCHMARKS: dict[str, tuple[list[str], list[str]]] = {
     "bench_store": (["--runs", "15"], ["--runs", "3"]),
     "bench_store_encrypted": (["--runs", "15"], ["--runs", "3"]),
     "bench_summarize": ([], ["--pages", "2"]),
+    "bench_parallel_map": ([], ["--pages", "8"]),
     "bench_remote": (["--runs", "7"], ["--runs", "1", "--tokens", "16"]),
     "bench_serve": (["--runs", "5"], ["--runs", "1", "--tokens", "16"]),
 }
@@ -209,6 +210,14 @@ def rows_for(results: dict[str, dict[str, Any] | None]) -> list[Row]:
             "Summarisation overhead (wall ÷ model time)", summary["overhead_ratio"], "",
             summary.get("target", 1.15), "lower",
             f"{summary['summary_pages']} pages, {summary['summary_mode']}",
+        ))  # fmt: skip
+    parallel = results.get("bench_parallel_map")
+    if parallel:
+        rows.append(Row(
+            "Long summary: parallel map ÷ sequential (wall)", parallel["ratio"], "",
+            parallel["target"], "lower",
+            f"{parallel['pages']} pages, {parallel['chunks']} chunks, width {parallel['width']}, "
+            f"map stage {parallel['map_ratio']:.3f}, checks ok: {parallel['checks_ok']}",
         ))  # fmt: skip
     remote = results.get("bench_remote")
     if remote:

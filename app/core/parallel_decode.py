@@ -253,26 +253,29 @@ _Outputs = list[tuple[int, "_Sequence | None"]]
 
 
 def _fill(ctx: _Context, running: list[_Sequence]) -> tuple[_Outputs, bool]:
-    """Put every decoding sequence's next token in the batch, then prompt pieces in the room
-    left; returns (batch index, the sequence whose logits it holds, or None) and whether a
-    prompt piece is in it."""
+    """The batch of one step: every decoding sequence's next token, and prompt pieces in the
+    room left; returns (batch index, the sequence whose logits it holds, or None) and whether
+    a prompt piece is in it.
+
+    Tokens go in slot order: llama.cpp splits a batch into ubatches of consecutive sequence
+    ids, so out of order each sequence would cost a pass over the weights of its own.
+    """
     outputs: _Outputs = []
-    for seq in running:
+    room = ctx.n_batch - sum(seq.pending is not None for seq in running)
+    prefill = False
+    for seq in sorted(running, key=lambda s: s.slot):
         if seq.pending is not None:
             ctx.add(len(outputs), seq.pending, seq.position, seq.slot, True)
             outputs.append((len(outputs), seq))
             seq.pending = None
-    prefill = False
-    for seq in running:
-        room = ctx.n_batch - len(outputs)
-        if room <= 0:
-            break
-        piece = seq.tokens[seq.fed : seq.fed + room]
+            continue
+        piece = seq.tokens[seq.fed : seq.fed + max(room, 0)]
         for offset, token in enumerate(piece):
             last = seq.fed + offset == len(seq.tokens) - 1
             ctx.add(len(outputs), token, seq.fed + offset, seq.slot, last)
             outputs.append((len(outputs), seq if last else None))
         seq.fed += len(piece)
+        room -= len(piece)
         prefill = prefill or bool(piece)
     return outputs, prefill
 

@@ -130,6 +130,9 @@ class _Server:
             if op in ("generate", "complete"):
                 self.reply(op, *args)
                 return
+            if op == "complete_many":
+                self.many(*args)
+                return
             self.conn.send(("ok", self.call(op, args)))
         except Exception as exc:
             self.conn.send(("error", _sendable(exc)))
@@ -185,6 +188,19 @@ class _Server:
         self.conn.send(("end", stream.stats))
         if op == "generate":  # after "end": the caller has its reply while the state is saved
             self.engine.save_state()
+
+    def many(self, prompts: list[str], params: Any) -> None:
+        """complete_many: ("started", width), ("done", index, text, stats)…, ("end",)."""
+        self.flag.value = 0
+        results = self.engine.complete_many(prompts, params, SharedCancel(self.flag))
+        self.conn.send(("started", results.width))
+        try:
+            for index, text, stats in results:
+                self.conn.send(("done", index, text, stats))
+        except Exception as exc:
+            self.conn.send(("error", _sendable(exc)))
+            return
+        self.conn.send(("end",))
 
 
 def serve(conn: Connection, flag: Any) -> None:

@@ -29,6 +29,7 @@ from time import monotonic
 from typing import Any
 
 from app.core.backends.local_child import rebuild, serve
+from app.core.completions import Completions
 from app.core.errors import Cancelled, ModelError
 from app.core.kv_cache import StateSession
 from app.core.types import (
@@ -396,7 +397,27 @@ class ProcessEngine:
     ) -> ProcessTokenStream:
         return self._stream(("complete", prompt, params), cancel)
 
+    def complete_many(
+        self, prompts: Sequence[str], params: GenerationParams, cancel: CancelToken | None = None
+    ) -> Completions:
+        """LocalEngine.complete_many in the engine process (see process_many)."""
+        from app.core.backends.process_many import ProcessCompletions
+
+        child, answer = self._begin(("complete_many", list(prompts), params))
+        results = ProcessCompletions(self, child, answer[1], cancel)
+        self._active = results  # type: ignore[assignment]  # closed like a reply stream
+        return results
+
     def _stream(self, request: tuple[Any, ...], cancel: CancelToken | None) -> ProcessTokenStream:
+        child, answer = self._begin(request)
+        stream = ProcessTokenStream(self, child, cancel)
+        stream.messages = answer[1]
+        stream._update(answer[2])
+        self._active = stream
+        return stream
+
+    def _begin(self, request: tuple[Any, ...]) -> tuple[_Child, tuple[Any, ...]]:
+        """Send a streamed request; the child and its first answer."""
         model = self._require_model()
         self._close_active()
         child = self._running(model)
@@ -409,11 +430,7 @@ class ProcessEngine:
             raise self.crashed(crash, "answering", model) from exc
         if answer[0] == "error":
             raise rebuild(answer[1])
-        stream = ProcessTokenStream(self, child, cancel)
-        stream.messages = answer[1]
-        stream._update(answer[2])
-        self._active = stream
-        return stream
+        return child, answer
 
     def stream_ended(self, stream: ProcessTokenStream) -> None:
         if self._active is stream:
