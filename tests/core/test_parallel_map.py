@@ -21,7 +21,13 @@ from app.core.completions import Completions
 from app.core.documents.extract import extract
 from app.core.documents.model import ExtractedDocument
 from app.core.documents.summarise import SummaryOptions, SummaryProgress, summarise
-from app.core.parallel_decode import MAX_WIDTH_CPU, choose_width, run_parallel, sequence_size
+from app.core.parallel_decode import (
+    MAX_WIDTH_CPU,
+    cell_bytes,
+    choose_width,
+    run_parallel,
+    sequence_size,
+)
 from app.core.reply_end import reply_end
 from app.core.types import CancelToken, GenerationParams
 from tests.helpers import make_documents as make
@@ -92,13 +98,27 @@ def _mapped(prompts: list[str]) -> list[int]:
 
 
 def test_width_rule() -> None:
+    cell, budget = 18_432, 1 << 30  # the bundled model's KV bytes per cell; 1 GiB
     assert sequence_size([100, 300], 24, 512) == 512  # 324 cells, rounded up to 256s
     assert sequence_size([500], 160, 512) == 512  # never more than the sequential context
-    assert choose_width(2, 512, on_gpu=False) == 1  # two at once are no faster on a CPU
-    assert choose_width(2, 512, on_gpu=True) == 2
-    assert choose_width(30, 512, on_gpu=False) == MAX_WIDTH_CPU
-    assert choose_width(5, 512, on_gpu=False) == 5
-    assert choose_width(30, 32768, on_gpu=False) == 1  # only two 32k sequences fit the budget
+    assert choose_width(2, 512, False, cell, budget) == 1  # two at once gain little on a CPU
+    assert choose_width(2, 512, True, cell, budget) == 2
+    assert choose_width(30, 512, False, cell, budget) == MAX_WIDTH_CPU
+    assert choose_width(5, 512, False, cell, budget) == 5
+    assert choose_width(30, 32768, False, cell, budget) == 1  # only two 32k sequences fit
+    # An 8B model (128 KiB a cell) at 4k: two sequences fill 1 GiB, eight fit in 4 GiB.
+    assert choose_width(30, 4096, False, 128 << 10, budget) == 1
+    assert choose_width(30, 4096, False, 128 << 10, 4 << 30) == MAX_WIDTH_CPU
+
+
+def test_cell_bytes_follow_the_gguf_header(small_engine, model_path: Path) -> None:
+    from app.core.models.gguf_check import check_gguf
+
+    meta = check_gguf(model_path).metadata
+    arch = meta["general.architecture"]
+    expected = 2 * meta[f"{arch}.block_count"] * meta[f"{arch}.attention.head_count_kv"] * 2
+    expected *= meta[f"{arch}.attention.key_length"]
+    assert cell_bytes(small_engine._model) == expected
 
 
 def test_parallel_map_cuts_and_cites_as_sequential(both) -> None:
