@@ -34,6 +34,7 @@ DOC = ROOT / "docs" / "benchmarks.md"
 BENCHMARKS: dict[str, tuple[list[str], list[str]]] = {
     "bench_decode": (["--runs", "3"], ["--runs", "1"]),
     "bench_latency": (["--runs", "3"], ["--runs", "1", "--turns", "5"]),
+    "bench_restore": (["--runs", "5"], ["--runs", "1", "--tokens", "1000"]),
     "bench_startup": (["--runs", "5"], ["--runs", "1"]),
     "bench_store": (["--runs", "15"], ["--runs", "3"]),
     "bench_store_encrypted": (["--runs", "15"], ["--runs", "3"]),
@@ -163,6 +164,19 @@ def rows_for(results: dict[str, dict[str, Any] | None]) -> list[Row]:
             f"TTFT turn {latency['turns']} ÷ turn 1", latency["ratio"], "", latency["target"],
             "lower", f"{latency['ttft_turn1_ms']:.0f} ms → {latency['ttft_last_ms']:.0f} ms",
         ))  # fmt: skip
+    restore = results.get("bench_restore")
+    if restore:
+        ms, n = restore["median_ttft_ms"], restore["prompt_tokens"]["without"]
+        rows += [
+            Row(f"TTFT after a restart, {n}-token conversation restored ÷ new one-line one",
+                restore["ratios"]["restored/fresh"], "", restore["target"], "lower",
+                f"{ms['restored']:.0f} vs {ms['fresh']:.0f} ms, new processes; "
+                f"{restore['evaluated']['restored']} tokens evaluated"),
+            Row("The same, without the saved state", restore["ratios"]["without/fresh"], "",
+                note=f"{ms['without']:.0f} ms, {n} tokens evaluated"),
+            Row("The same, restored, one warm process", restore["warm_ratio"], "",
+                note=f"the restore itself {restore['restore_ms']:.0f} ms"),
+        ]  # fmt: skip
     startup = results.get("bench_startup")
     if startup:
         f = startup["figures"]
