@@ -35,7 +35,7 @@ from app.core.documents.extract import extract
 from app.core.documents.model import ExtractedDocument
 from app.core.documents.summarise import SummaryOptions, SummaryProgress, summarise
 from app.core.engine import LocalEngine
-from app.core.types import CancelToken, GenerationParams, LoadOptions, ModelInfo
+from app.core.types import CancelToken, GenerationParams, GenerationStats, LoadOptions, ModelInfo
 from bench.bench_summarize import make_pdf
 from bench.common import model_path, write_result
 
@@ -46,6 +46,7 @@ class Sequential:
     def __init__(self, engine: LocalEngine) -> None:
         self.engine = engine
         self.prompts: list[str] = []
+        self.stats: list[GenerationStats] = []
         self.width = 1
 
     @property
@@ -59,7 +60,23 @@ class Sequential:
         self, prompt: str, params: GenerationParams, cancel: CancelToken | None = None
     ) -> TokenStream:
         self.prompts.append(prompt)
-        return self.engine.complete(prompt, params, cancel)
+        stream = self.engine.complete(prompt, params, cancel)
+        self.stats.append(stream.stats)
+        return stream
+
+    def split_s(self) -> tuple[float, float]:
+        """(prompt evaluation, decoding) seconds of the completions, by their own speeds."""
+        prompt = sum(
+            s.prompt_tokens_evaluated / s.prompt_tokens_per_s
+            for s in self.stats
+            if s.prompt_tokens_per_s
+        )
+        decode = sum(
+            (s.generated_tokens - 1) / s.decode_tokens_per_s
+            for s in self.stats
+            if s.decode_tokens_per_s
+        )
+        return prompt, decode  # fmt: skip
 
 
 class Parallel(Sequential):
@@ -102,6 +119,8 @@ def _one(engine: LocalEngine, document: ExtractedDocument, parallel: bool) -> di
         "prompt_tokens": summary.prompt_tokens,
         "generated_tokens": summary.generated_tokens,
         "mode": summary.mode,
+        "prompt_s": backend.split_s()[0],  # sequential only: one completion at a time
+        "decode_s": backend.split_s()[1],
     }
 
 
@@ -163,6 +182,8 @@ def main(argv: list[str] | None = None) -> int:
         ("width (parallel sequences)", str(par["width"])),
         ("sequential wall (whole summary / map)", f"{seq['wall_s']:.1f} s / {seq['map_s']:.1f} s"),
         ("parallel wall (whole summary / map)", f"{par['wall_s']:.1f} s / {par['map_s']:.1f} s"),
+        ("sequential summary: prompt evaluation / decoding (own speeds)",
+         f"{seq['prompt_s']:.1f} s / {seq['decode_s']:.1f} s"),
         ("generated tokens (sequential / parallel)",
          f"{seq['generated_tokens']} / {par['generated_tokens']}"),
         (f"parallel ÷ sequential, whole summary (target ≤ 0.7; median of {len(runs)})",
