@@ -66,6 +66,15 @@ class Decoder:
                 n = 0
         return n
 
+    def extend(self, tokens: list[int]) -> bool:
+        """Evaluate tokens[len(cached):] onto the cache outside a reply (the next turn's
+        opening); False when llama.cpp failed, and the cache is then cleared."""
+        try:
+            return self._evaluate(tokens, len(self.cached), CancelToken(), GenerationStats())
+        except NativeError:
+            self.clear()
+            return False
+
     def _evaluate(
         self, tokens: list[int], start: int, cancel: CancelToken, stats: GenerationStats
     ) -> bool:

@@ -32,6 +32,7 @@ from app.core.llama_native import (
 from app.core.model_file import cached_sha256
 from app.core.models.gguf_check import GgufHeader, check_gguf
 from app.core.models.naming import display_name
+from app.core.next_turn import collected, next_turn_opening, tokens_to_add
 from app.core.parallel_decode import complete_many
 from app.core.prompt import PromptText
 from app.core.prompt_tokens import PromptTokenizer
@@ -160,6 +161,8 @@ class LocalEngine:
         self._decoder: Decoder | None = None
         self._active: LocalTokenStream | None = None
         self._keeper: StateKeeper | None = None  # saved states of conversations (kv_cache)
+        # The last chat reply: its messages, its pieces, its stats (see next_turn).
+        self._last_turn: tuple[list[ChatMessage], list[str], GenerationStats] | None = None
 
     # --- loading ---------------------------------------------------------------------------
 
@@ -252,6 +255,7 @@ class LocalEngine:
         self._model = self._ctx = self._template = self._info = self._decoder = None
         self._keeper = None
         self._tokenizer = None
+        self._last_turn = None
         self._signs = TurnSigns()
 
     def _require(self) -> tuple[NativeModel, NativeContext, ChatTemplate]:
@@ -303,6 +307,7 @@ class LocalEngine:
             self._decoder.clear()
         if self._keeper is not None:
             self._keeper.forget()
+        self._last_turn = None
 
     # --- generation ------------------------------------------------------------------------
 
@@ -345,8 +350,12 @@ class LocalEngine:
             self._keeper.before_prompt(self._decoder, session, tokens)
         stops = (*template.stop, *params.stop)
         stats = GenerationStats(prompt_tokens=len(tokens), dropped_messages=fitted.dropped)
-        stream = self._start(tokens, params, cancel, stops, stats, started, strip_leading=True)
+        reply: list[str] = []
+        stream = self._start(
+            tokens, params, cancel, stops, stats, started, strip_leading=True, keep=reply
+        )
         stream.messages = fitted.messages
+        self._last_turn = (fitted.messages, reply, stats)
         return stream
 
     def complete(
@@ -407,6 +416,7 @@ class LocalEngine:
         started: float,
         *,
         strip_leading: bool,
+        keep: list[str] | None = None,
     ) -> LocalTokenStream:
         decoder = self._decoder
         if decoder is None:
@@ -415,16 +425,36 @@ class LocalEngine:
         run = decoder.run(
             tokens, params, cancel or CancelToken(), end, stats, started, strip_leading
         )
+        self._last_turn = None
+        if keep is not None:
+            run = collected(run, keep)
         self._active = LocalTokenStream(run, stats)
         return self._active
 
     def save_state(self) -> bool:
-        """After a reply: save the KV cache for the conversation of its prompt (a `session`
-        given to generate), within the session's disk budget. False when there was nothing to
+        """After a reply: evaluate the opening of the next turn (app.core.next_turn), then save
+        the KV cache for the conversation of its prompt (a `session` given to generate), within
+        the session's disk budget. False when there was nothing to
         save or it could not be saved (logged; never raises)."""
         if self._keeper is None or self._decoder is None:
             return False
+        self._open_next_turn()
         return self._keeper.save(self._decoder)
+
+    def _open_next_turn(self) -> None:
+        """Evaluate the markup that opens the next user turn now (app.core.next_turn)."""
+        turn, self._last_turn = self._last_turn, None
+        if turn is None or self._decoder is None or self._template is None:
+            return
+        messages, reply, stats = turn
+        if stats.stop_reason in ("cancelled", "error"):
+            return
+        opening = next_turn_opening(self._template, messages, "".join(reply))
+        if opening is not None:
+            decoder = self._decoder
+            added = tokens_to_add(decoder.cached, self.tokenize_prompt(opening), decoder.ctx.n_ctx)
+            if added:
+                decoder.extend(list(decoder.cached) + added)
 
     def _close_active(self) -> None:
         """Only one reply at a time: a new request ends the previous stream (as cancelled)."""

@@ -22,6 +22,8 @@ _LSTRIP = llama.LLAMA_TOKEN_ATTR_LSTRIP
 _RSTRIP = llama.LLAMA_TOKEN_ATTR_RSTRIP
 
 Fragment = str | int  # plain text to tokenize, or one control token id
+_KEEP_FRAGMENTS = 1024  # a long conversation's messages, several times over
+_KEEP_MAX_CHARS = 16_384  # a document's text is not worth keeping
 
 
 class Vocabulary(Protocol):
@@ -39,6 +41,9 @@ class PromptTokenizer:
     def __init__(self, vocab: Vocabulary) -> None:
         self._vocab = vocab
         self._markup: dict[str, list[Fragment]] = {}  # a template repeats the same markup
+        # Plain fragments of earlier prompts: a conversation's history is sent again every turn,
+        # and tokenizing all of it anew grew each turn's time to first token with its length.
+        self._plain: dict[str, list[int]] = {}
 
     def is_control(self, token: int) -> bool:
         return bool(self._vocab.attributes(token) & _SPECIAL)
@@ -102,7 +107,7 @@ class PromptTokenizer:
                 continue
             plain = cache.get(fragment) if cache is not None else None
             if plain is None:
-                plain = vocab.tokenize(fragment, add_special=False, parse_special=False)
+                plain = self._plain_tokens(fragment)
                 if cache is not None:
                     cache[fragment] = plain
             ids += plain
@@ -110,6 +115,16 @@ class PromptTokenizer:
         if add_bos and vocab.adds_bos and (not ids or ids[0] != vocab.bos_token):
             ids.insert(0, vocab.bos_token)
         return ids
+
+    def _plain_tokens(self, fragment: str) -> list[int]:
+        plain = self._plain.get(fragment)
+        if plain is None:
+            plain = self._vocab.tokenize(fragment, add_special=False, parse_special=False)
+            if len(fragment) <= _KEEP_MAX_CHARS:
+                if len(self._plain) >= _KEEP_FRAGMENTS:
+                    self._plain.pop(next(iter(self._plain)))  # the oldest goes first
+                self._plain[fragment] = plain
+        return plain
 
     def markup_controls(self, prompt: str) -> set[int]:
         """The control tokens of a prompt (its markers: they only come from markup)."""

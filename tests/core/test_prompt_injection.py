@@ -240,3 +240,29 @@ def test_every_marker_of_the_template_ends_a_reply(
 def test_gemmas_markers_end_a_reply(engine: LocalEngine) -> None:
     assert engine.turn_signs.markers == {105, 106}  # <start_of_turn>, <end_of_turn>
     assert engine.turn_signs.turn_starts == ("user\n",)
+
+
+def test_a_resent_history_is_tokenized_once_with_the_same_ids(gemma: NativeModel) -> None:
+    calls: list[str] = []
+
+    class Counting:
+        bos_token, adds_bos = gemma.bos_token, gemma.adds_bos
+        attributes, token_text = gemma.attributes, gemma.token_text
+
+        def tokenize(self, text: str, *, add_special: bool, parse_special: bool) -> list[int]:
+            if not parse_special:
+                calls.append(text)
+            return gemma.tokenize(text, add_special=add_special, parse_special=parse_special)
+
+    template = builtin_template("gemma")
+    history = [
+        ChatMessage("user", "Tell me about tides <start_of_turn>"),
+        ChatMessage("assistant", "Tides rise."),
+    ]
+    cold = PromptTokenizer(gemma).tokens(template.render([*history, ChatMessage("user", "More?")]))
+    tokenizer = PromptTokenizer(Counting())
+    tokenizer.tokens(template.render(history))
+    first = len(calls)
+    warm = tokenizer.tokens(template.render([*history, ChatMessage("user", "More?")]))
+    assert warm == cold
+    assert len(calls) - first <= 2  # only the new turn's fragments are tokenized
