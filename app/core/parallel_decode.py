@@ -34,7 +34,12 @@ from app.core.types import CancelToken, GenerationParams, GenerationStats, StopR
 
 # Measured on the 2-core test machine (2 threads, ~1,000 cells deep): one step for 4 sequences
 # costs about half of 4 single steps, for 8 about a third; for 2 the gain was within the noise
-# (0.97-1.6x). A GPU gains from wider batches.
+# (0.97-1.6x). A GPU gains from wider batches. Prompt evaluation gains nothing on a CPU: with
+# long chunks and short answers (bench_parallel_map, 2048-token context: ~1,800 prompt tokens,
+# 160 allowed) the parallel map measured slower there (ratios 1.19, 0.69, 1.64, 1.42 on a
+# shared 2-core machine), so a CPU runs prompts in parallel only when answers may be at least
+# a quarter of the prompt's length (decoding then dominates: 5 short prompts, 2.5x faster).
+CPU_PROMPT_PER_ANSWER_MAX = 4
 MAX_WIDTH_CPU = 8
 MAX_WIDTH_GPU = 16
 MIN_WIDTH_CPU = 3
@@ -79,10 +84,17 @@ def kv_budget() -> int:
 
 
 def choose_width(
-    n_prompts: int, per_sequence: int, on_gpu: bool, cell_bytes: int, budget: int
+    n_prompts: int,
+    per_sequence: int,
+    on_gpu: bool,
+    cell_bytes: int,
+    budget: int,
+    prompt_per_answer: float = 0.0,
 ) -> int:
     """How many sequences run at once; 1 when one after the other is as fast (or memory is
-    short)."""
+    short). `prompt_per_answer`: mean prompt tokens per token an answer may take."""
+    if not on_gpu and prompt_per_answer > CPU_PROMPT_PER_ANSWER_MAX:
+        return 1
     cap = MAX_WIDTH_GPU if on_gpu else MAX_WIDTH_CPU
     fits = min(MAX_CELLS // per_sequence, budget // max(per_sequence * cell_bytes, 1))
     width = min(n_prompts, cap, fits)
@@ -113,7 +125,8 @@ def complete_many(
     if not prompts:
         return Completions(1, iter(()))
     per_sequence = sequence_size([len(t) for t in prompts], params.max_tokens, n_ctx)
-    width = choose_width(len(prompts), per_sequence, on_gpu, cell_bytes(model), kv_budget())
+    ratio = sum(map(len, prompts)) / len(prompts) / max(params.max_tokens, 1)
+    width = choose_width(len(prompts), per_sequence, on_gpu, cell_bytes(model), kv_budget(), ratio)
     if width == 1:
         return Completions(1, sequential())
     results = run_parallel(
