@@ -85,6 +85,81 @@
     </message>
 </context>
 <context>
+    <name>ApiSection</name>
+    <message>
+        <source>Local API for other apps on this computer</source>
+        <translation>API locale pour les autres applis de cet ordinateur</translation>
+    </message>
+    <message>
+        <source>API token</source>
+        <translation>Jeton de l’API</translation>
+    </message>
+    <message>
+        <source>Copy</source>
+        <translation>Copier</translation>
+    </message>
+    <message>
+        <source>Copy the token to the clipboard</source>
+        <translation>Copier le jeton dans le presse-papiers</translation>
+    </message>
+    <message>
+        <source>Regenerate</source>
+        <translation>Régénérer</translation>
+    </message>
+    <message>
+        <source>Make a new token; programs using the old one are refused at once.</source>
+        <translation>Crée un nouveau jeton&#x202f;; les programmes qui ont l’ancien sont refusés aussitôt.</translation>
+    </message>
+    <message>
+        <source>Programs on this computer (editors, scripts) can use Enclave&apos;s model through an OpenAI-compatible API on 127.0.0.1, with this token. Nothing else can reach it.</source>
+        <translation>Les programmes de cet ordinateur (éditeurs, scripts) peuvent utiliser le modèle d’Enclave par une API compatible OpenAI sur 127.0.0.1, avec ce jeton. Rien d’autre ne peut l’atteindre.</translation>
+    </message>
+    <message>
+        <source>Address</source>
+        <translation>Adresse</translation>
+    </message>
+    <message>
+        <source>Token</source>
+        <translation>Jeton</translation>
+    </message>
+    <message>
+        <source>Your administrator&apos;s policy turns the local API off.</source>
+        <translation>La stratégie de votre administrateur désactive l’API locale.</translation>
+    </message>
+    <message>
+        <source>Running at {url}; it moves to this port when you press OK.</source>
+        <translation>En service sur {url}&#x202f;; elle passe sur ce port quand vous cliquez sur OK.</translation>
+    </message>
+    <message>
+        <source>Running: programs on this computer can connect now.</source>
+        <translation>En service&#x202f;: les programmes de cet ordinateur peuvent s’y connecter.</translation>
+    </message>
+    <message>
+        <source>Running; it stops when you press OK.</source>
+        <translation>En service&#x202f;; elle s’arrête quand vous cliquez sur OK.</translation>
+    </message>
+    <message>
+        <source>Could not start: {error}</source>
+        <translation>Démarrage impossible&#x202f;: {error}</translation>
+    </message>
+    <message>
+        <source>It starts when you press OK.</source>
+        <translation>Elle démarre quand vous cliquez sur OK.</translation>
+    </message>
+    <message>
+        <source>Off: nothing listens.</source>
+        <translation>Désactivée&#x202f;: rien n’écoute.</translation>
+    </message>
+    <message>
+        <source>The token is copied.</source>
+        <translation>Le jeton est copié.</translation>
+    </message>
+    <message>
+        <source>A new token: programs using the old one are refused now.</source>
+        <translation>Nouveau jeton&#x202f;: les programmes qui ont l’ancien sont refusés.</translation>
+    </message>
+</context>
+<context>
     <name>CatalogTable</name>
     <message>
         <source>Model</source>
@@ -614,7 +689,34 @@
     </message>
 </context>
 <context>
+    <name>LoadProgress</name>
+    <message>
+        <source>Loading… %p %</source>
+        <translation>Chargement… %p %</translation>
+    </message>
+    <message>
+        <source>Loading…</source>
+        <translation>Chargement…</translation>
+    </message>
+    <message>
+        <source>Model loading progress</source>
+        <translation>Progression du chargement</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>Annuler</translation>
+    </message>
+    <message>
+        <source>Stop loading this model</source>
+        <translation>Arrêter ce chargement</translation>
+    </message>
+</context>
+<context>
     <name>MainWindow</name>
+    <message>
+        <source>loading was stopped; your next message loads it.</source>
+        <translation>chargement arrêté ; votre prochain message le charge.</translation>
+    </message>
     <message>
         <source>Enclave</source>
         <translation>Enclave</translation>
@@ -727,6 +829,10 @@
         <translation>Réflexion…</translation>
     </message>
     <message>
+        <source>Loading model {name}… {percent} %</source>
+        <translation>Chargement du modèle {name}… {percent} %</translation>
+    </message>
+    <message>
         <source>Thought for {n} s</source>
         <translation>Réflexion de {n} s</translation>
     </message>
@@ -737,6 +843,10 @@
     <message>
         <source>Stopped: the answer was repeating itself.</source>
         <translation>Arrêtée : la réponse se répétait.</translation>
+    </message>
+    <message>
+        <source>Stopped while the model was loading; send again to load it.</source>
+        <translation>Arrêté pendant le chargement du modèle ; renvoyez pour le charger.</translation>
     </message>
     <message>
         <source>Copy</source>
@@ -1048,6 +1158,14 @@
         <source>too big</source>
         <translation>trop gros</translation>
     </message>
+    <message>
+        <source>{server}: asking for its models…</source>
+        <translation>{server}&#x202f;: demande de ses modèles…</translation>
+    </message>
+    <message>
+        <source>{server}: unavailable</source>
+        <translation>{server}&#x202f;: indisponible</translation>
+    </message>
 </context>
 <context>
     <name>ModelSettingsDialog</name>
@@ -1308,6 +1426,18 @@
         <translation>En jetons (environ ¾ de mot chacun).</translation>
     </message>
     <message>
+        <source>Stop a reply that repeats itself</source>
+        <translation>Arrêter une réponse qui se répète</translation>
+    </message>
+    <message>
+        <source>Loops</source>
+        <translation>Boucles</translation>
+    </message>
+    <message>
+        <source>A reply that says the same lines over and over ends by itself, with a note.</source>
+        <translation>Une réponse qui répète sans cesse les mêmes lignes s’arrête seule, avec une note.</translation>
+    </message>
+    <message>
         <source>Context size</source>
         <translation>Taille du contexte</translation>
     </message>
@@ -1374,6 +1504,18 @@
     <message>
         <source>History</source>
         <translation>Historique</translation>
+    </message>
+    <message>
+        <source>Local API</source>
+        <translation>API locale</translation>
+    </message>
+    <message>
+        <source>Port</source>
+        <translation>Port</translation>
+    </message>
+    <message>
+        <source>The API listens on 127.0.0.1 only, on this port.</source>
+        <translation>L’API n’écoute que sur 127.0.0.1, sur ce port.</translation>
     </message>
     <message>
         <source>Locked by your administrator&apos;s policy ({file}).</source>
