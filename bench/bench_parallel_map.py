@@ -35,6 +35,8 @@ from app.core.documents.extract import extract
 from app.core.documents.model import ExtractedDocument
 from app.core.documents.summarise import SummaryOptions, SummaryProgress, summarise
 from app.core.engine import LocalEngine
+from app.core.parallel_decode import run_parallel
+from app.core.reply_end import reply_end
 from app.core.types import CancelToken, GenerationParams, GenerationStats, LoadOptions, ModelInfo
 from bench.bench_summarize import make_pdf
 from bench.common import model_path, write_result
@@ -82,10 +84,15 @@ class Sequential:
 class Parallel(Sequential):
     """The engine with `complete_many` too (what the app's summaries use)."""
 
+    force_width = 0  # --width: parallel sequences even where the rule would run one by one
+
     def complete_many(
         self, prompts: Sequence[str], params: GenerationParams, cancel: CancelToken | None = None
     ) -> Completions:
         results = self.engine.complete_many(prompts, params, cancel)
+        if self.force_width > 1:
+            results.close()
+            results = self._forced(prompts, params, cancel or CancelToken())
         self.width = results.width
 
         def counted() -> Any:  # a prompt counts once it is completed
@@ -95,9 +102,28 @@ class Parallel(Sequential):
 
         return Completions(results.width, counted())
 
+    def _forced(
+        self, prompts: Sequence[str], params: GenerationParams, cancel: CancelToken
+    ) -> Completions:
+        engine = self.engine
+        model = engine._model  # the bench measures the engine's own parts
+        assert model is not None and engine.info is not None
+        width = min(self.force_width, len(prompts))
+        end = reply_end(params, engine.turn_signs, params.stop, model.special_token)
+        tokens = [engine.tokenize_prompt(p) for p in prompts]
+        run = run_parallel(
+            model, tokens, params, end, cancel,
+            width=width, n_ctx=engine.n_ctx, threads=engine.info.threads, n_batch=512,
+        )  # fmt: skip
+        return Completions(width, run)
 
-def _one(engine: LocalEngine, document: ExtractedDocument, parallel: bool) -> dict[str, Any]:
+
+def _one(
+    engine: LocalEngine, document: ExtractedDocument, parallel: bool, width: int
+) -> dict[str, Any]:
     backend = Parallel(engine) if parallel else Sequential(engine)
+    if isinstance(backend, Parallel):
+        backend.force_width = width
     events: list[tuple[float, SummaryProgress]] = []
     engine.clear_cache()
     started = perf_counter()
@@ -132,6 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--context", type=int, default=2048)
     parser.add_argument("--pages", type=int, default=64)
     parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--width", type=int, default=0, help="force this many sequences")
     parser.add_argument("--output", type=Path, default=None)
     args = parser.parse_args(argv)
 
@@ -142,7 +169,10 @@ def main(argv: list[str] | None = None) -> int:
     runs = []
     for number in range(args.runs):
         order = (False, True) if number % 2 == 0 else (True, False)
-        result = {("parallel" if p else "sequential"): _one(engine, document, p) for p in order}
+        result = {
+            ("parallel" if p else "sequential"): _one(engine, document, p, args.width)
+            for p in order
+        }
         seq, par = result["sequential"], result["parallel"]
         result["ratio"] = par["wall_s"] / seq["wall_s"]
         result["map_ratio"] = par["map_s"] / seq["map_s"]

@@ -39,7 +39,7 @@ BENCHMARKS: dict[str, tuple[list[str], list[str]]] = {
     "bench_store": (["--runs", "15"], ["--runs", "3"]),
     "bench_store_encrypted": (["--runs", "15"], ["--runs", "3"]),
     "bench_summarize": ([], ["--pages", "2"]),
-    "bench_parallel_map": ([], ["--pages", "8"]),
+    "bench_parallel_map": (["--width", "8"], ["--pages", "8", "--width", "8"]),
     "bench_remote": (["--runs", "7"], ["--runs", "1", "--tokens", "16"]),
     "bench_serve": (["--runs", "5"], ["--runs", "1", "--tokens", "16"]),
 }
