@@ -34,12 +34,13 @@ from app.core.types import CancelToken, GenerationParams, GenerationStats, StopR
 
 # Measured on the 2-core test machine (2 threads, ~1,000 cells deep): one step for 4 sequences
 # costs about half of 4 single steps, for 8 about a third; for 2 the gain was within the noise
-# (0.97-1.6x). A GPU gains from wider batches. Prompt evaluation gains nothing on a CPU: with
-# long chunks and short answers (bench_parallel_map, 2048-token context: ~1,800 prompt tokens,
-# 160 allowed) the parallel map measured slower there (ratios 1.19, 0.69, 1.64, 1.42 on a
-# shared 2-core machine), so a CPU runs prompts in parallel only when answers may be at least
-# a quarter of the prompt's length (decoding then dominates: 5 short prompts, 2.5x faster).
-CPU_PROMPT_PER_ANSWER_MAX = 4
+# (0.97-1.6x). A GPU gains from wider batches. Prompt evaluation gains nothing on a CPU (and
+# was ~5 % slower in the wide context), so there decoding must be a real share of the work:
+# bench_parallel_map (64 pages, 2048-token context, ~1,800-token chunks, 160-token answer
+# limit, ~11 prompt tokens per answer token; decoding 22 % of the sequential time) measured
+# 0.906 on the quiet 2-core machine. Past ~32 prompt tokens per answer token the expected
+# gain is below what prompt evaluation loses.
+CPU_PROMPT_PER_ANSWER_MAX = 32
 MAX_WIDTH_CPU = 8
 MAX_WIDTH_GPU = 16
 MIN_WIDTH_CPU = 3

@@ -34,9 +34,7 @@ from tests.helpers import make_documents as make
 from tests.helpers.fake_summary_engine import RecordingBackend
 
 PAGES = 62
-# Answers of up to 128 tokens for ~330-token chunks: decoding dominates, so a CPU runs the map
-# in parallel (see parallel_decode.CPU_PROMPT_PER_ANSWER_MAX).
-OPTIONS = SummaryOptions(map_max_tokens=128, reduce_max_tokens=32)
+OPTIONS = SummaryOptions(map_max_tokens=24, reduce_max_tokens=32)
 _MAP = re.compile(r"^Part (\d+) of \d+", re.M)
 
 
@@ -112,9 +110,9 @@ def test_width_rule() -> None:
     assert choose_width(30, 4096, False, 128 << 10, budget) == 1
     assert choose_width(30, 4096, False, 128 << 10, 4 << 30) == MAX_WIDTH_CPU
     # Long prompts, short answers: prompt evaluation dominates, no gain on a CPU; a GPU gains.
-    assert choose_width(30, 2048, False, cell, budget, prompt_per_answer=11.0) == 1
-    assert choose_width(30, 2048, True, cell, budget, prompt_per_answer=11.0) == 16
-    assert choose_width(30, 2048, False, cell, budget, prompt_per_answer=3.0) == MAX_WIDTH_CPU
+    assert choose_width(30, 2048, False, cell, budget, prompt_per_answer=50.0) == 1
+    assert choose_width(30, 2048, True, cell, budget, prompt_per_answer=50.0) == 16
+    assert choose_width(30, 2048, False, cell, budget, prompt_per_answer=11.0) == MAX_WIDTH_CPU
 
 
 def test_cell_bytes_follow_the_gguf_header(small_engine, model_path: Path) -> None:
