@@ -37,34 +37,24 @@ from app.core.documents.summarise import SummaryOptions, SummaryProgress, summar
 from app.core.engine import LocalEngine
 from app.core.parallel_decode import run_parallel
 from app.core.reply_end import reply_end
-from app.core.types import CancelToken, GenerationParams, GenerationStats, LoadOptions, ModelInfo
-from bench.bench_summarize import make_pdf
+from app.core.types import CancelToken, GenerationParams, LoadOptions
+from bench.bench_summarize import StatsRecorder, make_pdf
 from bench.common import model_path, write_result
 
 
-class Sequential:
+class Sequential(StatsRecorder):
     """The engine seen through `complete` only: every chunk is one completion."""
 
     def __init__(self, engine: LocalEngine) -> None:
-        self.engine = engine
+        super().__init__(engine)
         self.prompts: list[str] = []
-        self.stats: list[GenerationStats] = []
         self.width = 1
-
-    @property
-    def info(self) -> ModelInfo | None:
-        return self.engine.info
-
-    def count_tokens(self, text: str) -> int:
-        return self.engine.count_tokens(text)
 
     def complete(
         self, prompt: str, params: GenerationParams, cancel: CancelToken | None = None
     ) -> TokenStream:
         self.prompts.append(prompt)
-        stream = self.engine.complete(prompt, params, cancel)
-        self.stats.append(stream.stats)
-        return stream
+        return super().complete(prompt, params, cancel)
 
     def split_s(self) -> tuple[float, float]:
         """(prompt evaluation, decoding) seconds of the completions, by their own speeds."""

@@ -3,22 +3,10 @@
 from __future__ import annotations
 
 import json
-import shutil
 import sqlite3
 from pathlib import Path
 
-import pytest
-
 from tests.helpers.cli import enclave
-
-
-@pytest.fixture
-def data_dir(tmp_path: Path, model_path: Path) -> Path:
-    """A data dir whose models folder already holds the default model (saves a re-assembly)."""
-    data = tmp_path / "data"
-    (data / "models").mkdir(parents=True)
-    shutil.copyfile(model_path, data / "models" / model_path.name)
-    return data
 
 
 def _messages(data_dir: Path) -> list[tuple[int, str, str, str]]:

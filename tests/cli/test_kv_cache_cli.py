@@ -4,11 +4,8 @@
 from __future__ import annotations
 
 import json
-import shutil
 import sqlite3
 from pathlib import Path
-
-import pytest
 
 from tests.helpers.cli import enclave
 
@@ -16,13 +13,6 @@ QUESTION = "Tell me about bridges. " + " ".join(
     f"Bridge {i} crosses the river near the old mill and carries the main road." for i in range(40)
 )
 
-
-@pytest.fixture
-def data_dir(tmp_path: Path, model_path: Path) -> Path:
-    data = tmp_path / "data"
-    (data / "models").mkdir(parents=True)
-    shutil.copyfile(model_path, data / "models" / model_path.name)
-    return data
 
 
 def _reply_stats(data_dir: Path) -> list[dict]:
