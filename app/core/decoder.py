@@ -66,11 +66,14 @@ class Decoder:
                 n = 0
         return n
 
-    def extend(self, tokens: list[int]) -> bool:
+    def extend(self, tokens: list[int], cancel: CancelToken | None = None) -> bool:
         """Evaluate tokens[len(cached):] onto the cache outside a reply (the next turn's
-        opening); False when llama.cpp failed, and the cache is then cleared."""
+        opening); False when `cancel` came first (the cache as it was) or llama.cpp failed
+        (the cache cleared)."""
         try:
-            return self._evaluate(tokens, len(self.cached), CancelToken(), GenerationStats())
+            return self._evaluate(
+                tokens, len(self.cached), cancel or CancelToken(), GenerationStats()
+            )
         except NativeError:
             self.clear()
             return False

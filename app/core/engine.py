@@ -431,17 +431,18 @@ class LocalEngine:
         self._active = LocalTokenStream(run, stats)
         return self._active
 
-    def save_state(self) -> bool:
+    def save_state(self, interrupt: CancelToken | None = None) -> bool:
         """After a reply: evaluate the opening of the next turn (app.core.next_turn), then save
         the KV cache for the conversation of its prompt (a `session` given to generate), within
         the session's disk budget. False when there was nothing to
-        save or it could not be saved (logged; never raises)."""
+        save or it could not be saved (logged; never raises). `interrupt` (a request already
+        waiting) ends the opening early: it must never delay the next request."""
         if self._keeper is None or self._decoder is None:
             return False
-        self._open_next_turn()
+        self._open_next_turn(interrupt)
         return self._keeper.save(self._decoder)
 
-    def _open_next_turn(self) -> None:
+    def _open_next_turn(self, interrupt: CancelToken | None = None) -> None:
         """Evaluate the markup that opens the next user turn now (app.core.next_turn)."""
         turn, self._last_turn = self._last_turn, None
         if turn is None or self._decoder is None or self._template is None:
@@ -454,7 +455,7 @@ class LocalEngine:
             decoder = self._decoder
             added = tokens_to_add(decoder.cached, self.tokenize_prompt(opening), decoder.ctx.n_ctx)
             if added:
-                decoder.extend(list(decoder.cached) + added)
+                decoder.extend(list(decoder.cached) + added, interrupt)
 
     def _close_active(self) -> None:
         """Only one reply at a time: a new request ends the previous stream (as cancelled)."""

@@ -6,7 +6,7 @@ import pytest
 
 from app.core.next_turn import collected, next_turn_opening, tokens_to_add
 from app.core.templates import select_template
-from app.core.types import ChatMessage, GenerationParams
+from app.core.types import CancelToken, ChatMessage, GenerationParams
 
 
 def gemma():
@@ -74,6 +74,14 @@ def test_after_a_reply_the_next_turn_evaluates_only_its_message(engine) -> None:
     second = engine.generate(following, params)
     second.text()
     assert second.stats.prompt_tokens_evaluated == len(prompt) - len(opened)
+    # a request already waiting interrupts the opening: the cache stays as the reply left it
+    engine.clear_cache()
+    engine.generate(history, params).text()
+    held = engine.cached_tokens
+    waiting = CancelToken()
+    waiting.cancel()
+    engine.save_state(waiting)
+    assert engine.cached_tokens == held
     # a cancelled reply opens nothing: its text is not what the history will hold
     engine.clear_cache()
     stream = engine.generate(history, params)

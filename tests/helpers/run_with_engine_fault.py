@@ -13,7 +13,7 @@ import runpy
 import sys
 
 
-def _fail(self, messages, params, cancel=None):
+def _fail(self, messages, params, cancel=None, **_options):
     raise RuntimeError("the decoder hit an internal fault")
 
 

@@ -74,6 +74,18 @@ class _Throttled:
             self._last, self._at = fraction, now
 
 
+class RequestWaiting(CancelToken):
+    """Work between requests gives way: cancelled as soon as the parent's next one arrives."""
+
+    def __init__(self, conn: Connection) -> None:
+        super().__init__()
+        self._conn = conn
+
+    @property
+    def cancelled(self) -> bool:
+        return self._conn.poll()
+
+
 def _fault(kind: str) -> bool:
     if os.environ.get(FAULT_ENV) != kind:
         return False
@@ -187,7 +199,7 @@ class _Server:
             return
         self.conn.send(("end", stream.stats))
         if op == "generate":  # after "end": the caller has its reply while the state is saved
-            self.engine.save_state()
+            self.engine.save_state(RequestWaiting(self.conn))
 
     def many(self, prompts: list[str], params: Any) -> None:
         """complete_many: ("started", width), ("done", index, text, stats)…, ("end",)."""
