@@ -189,6 +189,8 @@ def rows_for(results: dict[str, dict[str, Any] | None]) -> list[Row]:
             Row("Longest event-loop stall while streaming", f["stall_streaming_ms"], "ms", 50.0),
             Row("Longest event-loop stall while summarising", f["stall_summarising_ms"], "ms",
                 50.0),
+            Row("Enter to the question shown (GUI thread)", f["send_ms"], "ms", 50.0),
+            Row("Document dropped to progress shown (GUI thread)", f["drop_ms"], "ms", 50.0),
             Row("Memory (RSS), window idle", f["rss_idle_mb"], "MB"),
             Row("Memory (RSS), model loaded", f["rss_loaded_mb"], "MB"),
             Row("Memory (RSS), after a reply", f["rss_after_reply_mb"], "MB"),
