@@ -193,11 +193,11 @@ class MainWindow(QMainWindow):
         self.worker.load_model(None)  # settings + the model's own, applied on the worker
 
     def stop(self) -> None:
-        """Esc: stop the answer, or the model switch loading outside an answer."""
-        if not self.controller.busy and not self.load_progress.isHidden():
-            self.cancel_load()
-        else:
+        """Esc: stop the answer, or the load under way (cancel_load tells the two apart)."""
+        if self.load_progress.isHidden():
             self.controller.stop()
+        else:
+            self.cancel_load()
 
     def cancel_load(self) -> None:
         """Cancel beside the load figure: stop the load under way (a reply's, or a switch's)
