@@ -31,7 +31,8 @@ class TokenStream(Protocol):
 class Backend(Protocol):
     """A backend whose class says `keeps_kv_state = True` (the local engine) also takes
     `generate(..., session=StateSession)`: the conversation's KV state, saved and restored
-    across processes (app.core.kv_cache). Others are never given one.
+    across processes (app.core.kv_cache), and `warm(history, session)`: a conversation opened
+    made ready for its next message (app.core.chat.warm). Others are never given one.
 
     Likewise `reports_load_progress = True` (the local engine) means `load(..., *,
     on_progress=fraction -> None, cancel=CancelToken)`: llama.cpp's loading figure, and Stop

@@ -48,11 +48,13 @@ class Decoder:
         self.cached.extend(tokens)
         return True
 
-    def reuse_prefix(self, tokens: list[int]) -> int:
-        """Keep the cached tokens shared with `tokens`; return how many are reused."""
+    def reuse_prefix(self, tokens: Sequence[int], *, evaluate_last: bool = True) -> int:
+        """Keep the cached tokens shared with `tokens`; return how many are reused. The last
+        token of a prompt is evaluated again (`evaluate_last`): its logits pick the first token
+        of the reply."""
         ctx = self.ctx
         cached = self.cached
-        limit = min(len(cached), len(tokens) - 1)  # the last prompt token is always evaluated
+        limit = min(len(cached), len(tokens) - 1 if evaluate_last else len(tokens))
         n = 0
         while n < limit and cached[n] == tokens[n]:
             n += 1
@@ -66,7 +68,7 @@ class Decoder:
                 n = 0
         return n
 
-    def extend(self, tokens: list[int], cancel: CancelToken | None = None) -> bool:
+    def extend(self, tokens: Sequence[int], cancel: CancelToken | None = None) -> bool:
         """Evaluate tokens[len(cached):] onto the cache outside a reply (the next turn's
         opening); False when `cancel` came first (the cache as it was) or llama.cpp failed
         (the cache cleared)."""
@@ -79,7 +81,7 @@ class Decoder:
             return False
 
     def _evaluate(
-        self, tokens: list[int], start: int, cancel: CancelToken, stats: GenerationStats
+        self, tokens: Sequence[int], start: int, cancel: CancelToken, stats: GenerationStats
     ) -> bool:
         """Evaluate tokens[start:] in n_batch chunks; False when Stop came first.
 

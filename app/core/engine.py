@@ -32,7 +32,7 @@ from app.core.llama_native import (
 from app.core.model_file import cached_sha256
 from app.core.models.gguf_check import GgufHeader, check_gguf
 from app.core.models.naming import display_name
-from app.core.next_turn import collected, next_turn_opening, tokens_to_add
+from app.core.next_turn import collected, next_turn_opening, tokens_to_add, turn_opening, warm
 from app.core.parallel_decode import complete_many
 from app.core.prompt import PromptText
 from app.core.prompt_tokens import PromptTokenizer
@@ -441,6 +441,25 @@ class LocalEngine:
             return False
         self._open_next_turn(interrupt)
         return self._keeper.save(self._decoder)
+
+    def warm(
+        self,
+        history: Sequence[ChatMessage],
+        session: StateSession | None = None,
+        cancel: CancelToken | None = None,
+    ) -> int:
+        """A conversation was opened: take its saved state and evaluate the rest of `history`
+        up to the next turn's opening (at most a batch; see app.core.next_turn.warm), so that
+        its next message pays only for itself. Returns the tokens the cache holds of it."""
+        _model, _ctx, template = self._require()
+        self._close_active()
+        self._last_turn = None
+        if not history or history[-1].role != "assistant" or self._decoder is None:
+            return 0
+        opening = turn_opening(template, history)
+        if opening is None or self._keeper is None:
+            return 0
+        return warm(self._decoder, self._keeper, self.tokenize_prompt(opening), session, cancel)
 
     def _open_next_turn(self, interrupt: CancelToken | None = None) -> None:
         """Evaluate the markup that opens the next user turn now (app.core.next_turn)."""

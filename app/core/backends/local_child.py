@@ -7,6 +7,9 @@ per piece as it is made, then ("end", stats) or ("error", exc); a load asked to 
 parent sets: the decoder reads it between tokens and, through llama.cpp's abort callback, inside
 a prompt batch; a load reads it at each progress report.
 
+A warm-up ("warm") is answered ("ok", None) at once and runs after, like the state saved after
+a reply: work between requests, which gives way as soon as the next request arrives.
+
 ENCLAVE_TEST_ENGINE_FAULT (read here only, in the child) makes this process die as llama.cpp
 might: `abort-mid-reply` (SIGABRT after a few pieces), `segv-mid-load` (SIGSEGV while loading),
 or load as a big file would: `slow-load` (a pause at each progress report: about 12 s for the
@@ -18,6 +21,7 @@ exist (it is created first), so the restarted engine works.
 from __future__ import annotations
 
 import ctypes
+import logging
 import os
 import pickle
 import signal
@@ -30,6 +34,7 @@ from typing import Any
 from app.core.errors import ModelError
 from app.core.types import CancelToken
 
+_log = logging.getLogger(__name__)
 FAULT_ENV = "ENCLAVE_TEST_ENGINE_FAULT"
 FAULT_ONCE_ENV = "ENCLAVE_TEST_ENGINE_FAULT_ONCE"
 CALLS = frozenset(
@@ -145,6 +150,9 @@ class _Server:
             if op == "complete_many":
                 self.many(*args)
                 return
+            if op == "warm":
+                self.warm(*args)
+                return
             self.conn.send(("ok", self.call(op, args)))
         except Exception as exc:
             self.conn.send(("error", _sendable(exc)))
@@ -200,6 +208,15 @@ class _Server:
         self.conn.send(("end", stream.stats))
         if op == "generate":  # after "end": the caller has its reply while the state is saved
             self.engine.save_state(RequestWaiting(self.conn))
+
+    def warm(self, history: list[Any], session: Any = None) -> None:
+        """Answered at once, then done while the parent waits for nothing: a conversation
+        opened is made ready for its next message; the next request ends it early."""
+        self.conn.send(("ok", None))
+        try:
+            self.engine.warm(history, session, RequestWaiting(self.conn))
+        except Exception:  # nobody waits for an answer: the next request meets the same cause
+            _log.exception("Could not make the conversation ready")
 
     def many(self, prompts: list[str], params: Any) -> None:
         """complete_many: ("started", width), ("done", index, text, stats)…, ("end",)."""

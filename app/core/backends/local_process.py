@@ -392,6 +392,14 @@ class ProcessEngine:
             raise ValueError("generate() needs at least one message")
         return self._stream(("generate", list(messages), params, session), cancel)
 
+    def warm(self, history: Sequence[ChatMessage], session: StateSession | None = None) -> None:
+        """The engine process makes the conversation of `history` ready for its next message
+        (LocalEngine.warm) in the background: this returns at once, and the next request
+        ends the warm-up early. Nothing to do without a model."""
+        if self._loaded is None or not history:
+            return
+        self._call("warm", list(history), session)
+
     def complete(
         self, prompt: str, params: GenerationParams, cancel: CancelToken | None = None
     ) -> ProcessTokenStream:
