@@ -10,6 +10,9 @@ process with the model loaded (load time not counted), one more turn is asked, f
 - `restored`: the next turn of the long conversation, with its session: the saved state is
   restored, only the new tokens are evaluated (its file in the page cache: just written);
 - `restored_cold`: the same, the file first dropped from the page cache (as after a reboot);
+- `opened`: the same, but the conversation is opened first, as the window does when the user
+  selects it (`warm`: the state is restored and the next turn's opening evaluated while the user
+  types; a second is allowed for it, not timed), then the turn;
 - `without`: the same turn without the session: the whole history is evaluated;
 - `fresh`: a new one-line conversation.
 
@@ -32,12 +35,13 @@ import statistics
 import sys
 import tempfile
 from pathlib import Path
-from time import perf_counter
+from time import perf_counter, sleep
 
 from bench.common import model_path, write_result
 
 TARGET = 1.2
-PATHS = ("restored", "restored_cold", "without", "fresh")
+PATHS = ("restored", "restored_cold", "opened", "without", "fresh")
+TYPING_S = 1.0  # the user types the message after opening the conversation
 SUBJECTS = ("lighthouses", "bread", "tides", "trains", "bees", "glass", "maps", "tea", "clocks")
 
 
@@ -65,13 +69,19 @@ def drop_from_page_cache(path: Path) -> None:
         os.close(fd)
 
 
-def one_turn(model: Path, options, messages, params, session) -> dict[str, float]:
-    """A newly started engine process: load (not timed), then one turn, timed by the caller."""
+def one_turn(
+    model: Path, options, messages, params, session, opened: bool = False
+) -> dict[str, float]:
+    """A newly started engine process: load (not timed), then one turn, timed by the caller;
+    `opened`: the conversation opened first (warm), while the user types (not timed)."""
     from app.core.backends.local_process import ProcessEngine
 
     engine = ProcessEngine()
     try:
         engine.load(model, options)
+        if opened:
+            engine.warm(messages[:-1], session)
+            sleep(TYPING_S)
         started = perf_counter()
         stream = engine.generate(messages, params, session=session)
         first = 0.0
@@ -150,6 +160,7 @@ def main(argv: list[str] | None = None) -> int:
         turns = {
             "restored": (following, session),
             "restored_cold": (following, session),
+            "opened": (following, session),
             "without": (following, None),
             "fresh": ([ChatMessage("user", "Hello! What can you do?")], None),
         }
@@ -163,7 +174,9 @@ def main(argv: list[str] | None = None) -> int:
                     session.path.write_bytes(saved)
                     if path == "restored_cold":
                         drop_from_page_cache(session.path)
-                result[path] = one_turn(model, options, messages, params, kept)
+                result[path] = one_turn(
+                    model, options, messages, params, kept, opened=path == "opened"
+                )
             runs.append(result)
             line = "  ".join(
                 f"{p} {result[p]['ttft_ms']:6.0f} ms ({result[p]['evaluated']} evaluated)"

@@ -167,15 +167,23 @@ def rows_for(results: dict[str, dict[str, Any] | None]) -> list[Row]:
     restore = results.get("bench_restore")
     if restore:
         ms, n = restore["median_ttft_ms"], restore["prompt_tokens"]["without"]
+        warm_ms = restore["warm_median_ttft_ms"]
         rows += [
             Row(f"TTFT after a restart, {n}-token conversation restored ÷ new one-line one",
                 restore["ratios"]["restored/fresh"], "", restore["target"], "lower",
                 f"{ms['restored']:.0f} vs {ms['fresh']:.0f} ms, new processes; "
                 f"{restore['evaluated']['restored']} tokens evaluated"),
+            Row("The same, the conversation opened first (restored while the user types)",
+                restore["ratios"]["opened/fresh"], "", restore["target"], "lower",
+                f"{ms['opened']:.0f} ms; {restore['evaluated']['opened']} tokens evaluated"),
             Row("The same, without the saved state", restore["ratios"]["without/fresh"], "",
                 note=f"{ms['without']:.0f} ms, {n} tokens evaluated"),
             Row("The same, restored, one warm process", restore["warm_ratio"], "",
                 note=f"the restore itself {restore['restore_ms']:.0f} ms"),
+            Row("Continued with its cache in memory, no restart (what a restore can match)",
+                warm_ms["in_memory"] / warm_ms["fresh"], "",
+                note=f"{warm_ms['in_memory']:.0f} vs {warm_ms['fresh']:.0f} ms, one process: "
+                "attention over the whole history"),
         ]  # fmt: skip
     startup = results.get("bench_startup")
     if startup:
