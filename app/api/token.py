@@ -51,26 +51,46 @@ def regenerate(data_dir: Path) -> str:
 
 
 class TokenHolder:
-    """The token a running server checks, read at every request: regenerating it here locks
-    out the old one at once, without restarting the server."""
+    """The token a running server checks, looked up at every request: regenerating it here,
+    or in another Enclave process (the window while `enclave serve` runs apart), locks out the
+    old one at once, without restarting the server. The file's identity is checked (a stat),
+    and it is read again only when it changed."""
 
     def __init__(self, data_dir: Path) -> None:
         self.data_dir = data_dir
         self.path = token_path(data_dir)
         self._lock = threading.Lock()
         self._value = load_or_create(data_dir)
+        self._seen = self._identity()
+
+    def _identity(self) -> tuple[int, int, int] | None:
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            return None
+        return st.st_ino, st.st_mtime_ns, st.st_size
 
     @property
     def value(self) -> str:
+        seen = self._identity()
+        if seen is not None and seen != self._seen:  # written by another process: take it
+            with self._lock:
+                try:
+                    text = self.path.read_text(encoding="utf-8").strip()
+                except OSError:
+                    text = ""
+                if text:
+                    self._value, self._seen = text, seen
         return self._value
 
     def regenerate(self) -> str:
         with self._lock:  # the file first: a new server started meanwhile reads the new one
             self._value = regenerate(self.data_dir)
+            self._seen = self._identity()
         return self._value
 
     def matches(self, header: str | None) -> bool:
-        return matches(header, self._value)
+        return matches(header, self.value)
 
 
 def matches(header: str | None, token: str) -> bool:

@@ -29,6 +29,20 @@ def test_the_token_is_made_once_private_and_checked_in_constant_time(tmp_path: P
     assert not token.matches(second, second) and not token.matches(None, second)
 
 
+def test_a_token_regenerated_by_another_process_locks_out_the_old_one_at_once(
+    tmp_path: Path,
+) -> None:
+    serving = token.TokenHolder(tmp_path)  # `enclave serve`, running apart
+    window = token.TokenHolder(tmp_path)  # the window's Settings, same data dir
+    old = serving.value
+    assert window.value == old
+    new = window.regenerate()
+    assert not serving.matches(f"Bearer {old}")
+    assert serving.matches(f"Bearer {new}") and serving.value == new
+    token.token_path(tmp_path).unlink()  # a file gone keeps the token in memory: never open
+    assert serving.matches(f"Bearer {new}") and not serving.matches("Bearer ")
+
+
 def test_a_request_becomes_a_turn() -> None:
     req = fmt.parse_chat({
         "model": "enclave",
