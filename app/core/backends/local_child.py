@@ -44,16 +44,17 @@ PROPERTIES = frozenset({"n_ctx", "cached_tokens", "turn_signs"})
 SLOW_LOAD_S = 0.05  # the `slow-load` fault's pause at each of llama.cpp's progress reports
 
 
-class SharedCancel(CancelToken):
-    """Stop as the parent says it: one byte of shared memory."""
+class CheckedCancel(CancelToken):
+    """Cancelled when `check()` says so: the parent's Stop byte in shared memory, or (for work
+    between requests, which gives way) the parent's next request waiting on the pipe."""
 
-    def __init__(self, flag: Any) -> None:
+    def __init__(self, check: Callable[[], bool]) -> None:
         super().__init__()
-        self._flag = flag
+        self._check = check
 
     @property
     def cancelled(self) -> bool:
-        return bool(self._flag.value) or super().cancelled
+        return bool(self._check()) or super().cancelled
 
 
 class _Throttled:
@@ -77,18 +78,6 @@ class _Throttled:
         ):
             self._send(fraction)
             self._last, self._at = fraction, now
-
-
-class RequestWaiting(CancelToken):
-    """Work between requests gives way: cancelled as soon as the parent's next one arrives."""
-
-    def __init__(self, conn: Connection) -> None:
-        super().__init__()
-        self._conn = conn
-
-    @property
-    def cancelled(self) -> bool:
-        return self._conn.poll()
 
 
 def _fault(kind: str) -> bool:
@@ -141,6 +130,12 @@ class _Server:
         self.flag = flag
         self.engine = LocalEngine()
 
+    def stop_byte(self) -> CancelToken:
+        return CheckedCancel(lambda: self.flag.value)
+
+    def request_waiting(self) -> CancelToken:
+        return CheckedCancel(self.conn.poll)
+
     def answer(self, request: tuple[Any, ...]) -> None:
         op, *args = request
         try:
@@ -185,16 +180,14 @@ class _Server:
             if slow:
                 time.sleep(SLOW_LOAD_S)  # a big file on a slow disk
 
-        return self.engine.load(
-            path, options, on_progress=on_progress, cancel=SharedCancel(self.flag)
-        )
+        return self.engine.load(path, options, on_progress=on_progress, cancel=self.stop_byte())
 
     def reply(self, op: str, payload: Any, params: Any, session: Any = None) -> None:
         self.flag.value = 0
         if op == "generate":
-            stream = self.engine.generate(payload, params, SharedCancel(self.flag), session)
+            stream = self.engine.generate(payload, params, self.stop_byte(), session)
         else:
-            stream = self.engine.complete(payload, params, SharedCancel(self.flag))
+            stream = self.engine.complete(payload, params, self.stop_byte())
         self.conn.send(("started", stream.messages, stream.stats))
         abort_after = 3 if _fault("abort-mid-reply") else -1
         try:
@@ -207,21 +200,21 @@ class _Server:
             return
         self.conn.send(("end", stream.stats))
         if op == "generate":  # after "end": the caller has its reply while the state is saved
-            self.engine.save_state(RequestWaiting(self.conn))
+            self.engine.save_state(self.request_waiting())
 
     def warm(self, history: list[Any], session: Any = None) -> None:
         """Answered at once, then done while the parent waits for nothing: a conversation
         opened is made ready for its next message; the next request ends it early."""
         self.conn.send(("ok", None))
         try:
-            self.engine.warm(history, session, RequestWaiting(self.conn))
+            self.engine.warm(history, session, self.request_waiting())
         except Exception:  # nobody waits for an answer: the next request meets the same cause
             _log.exception("Could not make the conversation ready")
 
     def many(self, prompts: list[str], params: Any) -> None:
         """complete_many: ("started", width), ("done", index, text, stats)…, ("end",)."""
         self.flag.value = 0
-        results = self.engine.complete_many(prompts, params, SharedCancel(self.flag))
+        results = self.engine.complete_many(prompts, params, self.stop_byte())
         self.conn.send(("started", results.width))
         try:
             for index, text, stats in results:
