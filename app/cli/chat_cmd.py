@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
-from app.core.chat import ConversationService, TurnFailed, TurnResult
 from app.core.config.runtime import Runtime
 from app.core.errors import EnclaveError
 from app.core.loop_guard import LOOP_NOTE
 from app.core.types import Thought
+
+if TYPE_CHECKING:  # the chat stack loads only for `enclave chat`: other commands start faster
+    from app.core.chat import TurnResult
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -42,6 +45,7 @@ def run(args: argparse.Namespace, runtime: Runtime) -> int:
     if not prompt.strip():
         raise EnclaveError("The prompt is empty; type a message after 'enclave chat'.")
     from app.core.backends import local_backend  # llama.cpp loads only when needed
+    from app.core.chat import ConversationService, TurnFailed
 
     store = runtime.open_store()
     engine = local_backend()
