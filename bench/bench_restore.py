@@ -105,13 +105,16 @@ def warm_turns(model: Path, options, turns, history, params, saved: bytes, runs:
     engine = ProcessEngine()
     engine.load(model, options)
     times: dict[str, list[float]] = {"restored": [], "in_memory": [], "fresh": []}
+    evaluated: dict[str, int] = {}
 
-    def first_piece(messages, kept=None) -> float:
+    def first_piece(messages, kept=None, path: str = "") -> float:
         started = perf_counter()
         stream = engine.generate(messages, params, session=kept)
         first = 0.0
         for _piece in stream:
             first = first or perf_counter() - started
+        if path:
+            evaluated[path] = stream.stats.prompt_tokens_evaluated
         return first * 1000
 
     try:
@@ -119,15 +122,16 @@ def warm_turns(model: Path, options, turns, history, params, saved: bytes, runs:
         for _ in range(runs):
             engine.clear_cache()
             session.path.write_bytes(saved)
-            times["restored"].append(first_piece(following, session))
+            times["restored"].append(first_piece(following, session, "restored"))
             engine.clear_cache()
-            times["fresh"].append(first_piece(turns["fresh"][0]))
+            times["fresh"].append(first_piece(turns["fresh"][0], path="fresh"))
             engine.clear_cache()
-            first_piece(history)
-            times["in_memory"].append(first_piece(following))
+            first_piece(history)  # the reply, then the next turn's opening, as in the app
+            times["in_memory"].append(first_piece(following, path="in_memory"))
     finally:
         engine.unload()
-    return {path: statistics.median(values) for path, values in times.items()}
+    medians = {path: statistics.median(values) for path, values in times.items()}
+    return {**medians, "evaluated": evaluated}
 
 
 def main(argv: list[str] | None = None) -> int:
