@@ -21,6 +21,9 @@ from app.ui.model_worker import ModelWorker
 
 class ChatController(QObject):
     conversationChanged = Signal(int)  # this conversation's active path changed
+    # A turn was stored: conversation id, its active path (ending with the question and the
+    # empty reply, so it is shown without reading it again), the alternatives already known.
+    turnStored = Signal(int, object, object)
     conversationsChanged = Signal()  # titles or order in the sidebar changed
     replyStarted = Signal(int, int)  # conversation id, assistant message id
     replyUpdated = Signal(int, str)  # message id, the full text so far
@@ -77,7 +80,8 @@ class ChatController(QObject):
                 model=self.model_choice,
                 system_prompt=system_prompt,
                 via="the window",
-            )
+            ),
+            asked_alone=True,  # it follows the active leaf: no alternatives yet
         )
 
     def regenerate(self, assistant_message_id: int) -> bool:
@@ -113,7 +117,7 @@ class ChatController(QObject):
             self._job.cancel()
 
     # -- the reply ------------------------------------------------------------------------
-    def _start(self, prepare) -> bool:
+    def _start(self, prepare, asked_alone: bool = False) -> bool:
         """Prepare the turn now (the question shows at once), start the model in the next turn
         of the event loop."""
         try:
@@ -126,7 +130,8 @@ class ChatController(QObject):
         self._starting = True
         self.busyChanged.emit(True)
         self.conversationsChanged.emit()
-        self.conversationChanged.emit(turn.conversation_id)
+        known = {turn.question_id: [turn.question_id]} if asked_alone else {}
+        self.turnStored.emit(turn.conversation_id, list(turn.path), known)
         QTimer.singleShot(0, self, lambda: self._run(turn))
         return True
 

@@ -8,7 +8,7 @@ While a reply streams the view follows it, unless the user scrolled up to read.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -85,8 +85,11 @@ class ChatView(QScrollArea):
     def widget_for(self, message_id: int) -> MessageWidget | None:
         return next((w for w in self._widgets if w.record.id == message_id), None)
 
-    def show_path(self, path: list[MessageRecord]) -> None:
-        """Show this active path, keeping the widgets of the messages that did not change."""
+    def show_path(
+        self, path: list[MessageRecord], siblings: Mapping[int, list[int]] | None = None
+    ) -> None:
+        """Show this active path, keeping the widgets of the messages that did not change;
+        `siblings`: alternatives already known (not read again)."""
         old_ids = [w.record.id for w in self._widgets]
         self._path = path
         # Keep the window's start while it still points at the same message, else the last page.
@@ -108,7 +111,7 @@ class ChatView(QScrollArea):
                 continue
             self._append_widget(record)
         self._shown_from = start
-        self._refresh_siblings(self._widgets[max(0, keep - 1) :])
+        self._refresh_siblings(self._widgets[max(0, keep - 1) :], siblings or {})
         self.earlier_button.setVisible(start > 0)
         self._follow = True
 
@@ -173,9 +176,13 @@ class ChatView(QScrollArea):
         self._widgets.insert(list_index, w)
         self._size_bubble(w)
 
-    def _refresh_siblings(self, widgets: list[MessageWidget]) -> None:
+    def _refresh_siblings(
+        self, widgets: list[MessageWidget], known: Mapping[int, list[int]] | None = None
+    ) -> None:
+        known = known or {}
         settled = [w for w in widgets if w.record.status != "streaming"]
-        family = self._siblings_of([w.record.id for w in settled])
+        unknown = [w.record.id for w in settled if w.record.id not in known]
+        family = {**(self._siblings_of(unknown) if unknown else {}), **known}
         for w in settled:
             w.set_siblings(family.get(w.record.id, [w.record.id]))
 

@@ -8,6 +8,7 @@ joins the model thread and closes the database. Files dropped on it are announce
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -69,6 +70,8 @@ class MainWindow(QMainWindow):
         self._drop_handlers: list[Callable[[list[Path]], None]] = []
         self._closed = False
         self._pending_prompt: str | None = None
+        self._background: list[threading.Thread] = []  # joined before the store closes
+        self._first_run_saving = False
         self.setObjectName("MainWindow")
         self.setAcceptDrops(True)
         self.resize(1280, 800)
@@ -81,6 +84,7 @@ class MainWindow(QMainWindow):
         self.show_conversation(None)
         self.composer.edit.setFocus()  # type at once
         QTimer.singleShot(150, self.chat_view.warm_up)
+        QTimer.singleShot(300, self._warm_store)
         QTimer.singleShot(0, lambda: history_actions.warn_if_unavailable(self))
         self.api_switch.apply()  # on if the user left it on (in the background)
 
@@ -168,6 +172,7 @@ class MainWindow(QMainWindow):
         self.welcome.modelManagerRequested.connect(self.open_model_manager)
         self.welcome.dismissed.connect(self._first_run_done)
         c.conversationChanged.connect(self._on_conversation_changed)
+        c.turnStored.connect(self._on_conversation_changed)
         c.conversationsChanged.connect(self.sidebar.schedule_refresh)
         c.replyUpdated.connect(self.chat_view.update_stream)
         c.replyFailed.connect(self.chat_view.show_error)
@@ -184,6 +189,26 @@ class MainWindow(QMainWindow):
         self.worker.modelProgress.connect(self.load_progress.set_fraction)
         self.worker.modelFailed.connect(self.load_progress.finish)
         self.worker.modelUnloaded.connect(self._on_model_unloaded)
+
+    def _warm_store(self) -> None:
+        """The statements of a turn compiled while the user types, so the first question is
+        stored as fast as the next (see Store.warm_up); a failure only loses the head start."""
+        self._in_background("the history's warm-up", self.store.warm_up)
+
+    def _in_background(self, what: str, work: Callable[[], object]) -> None:
+        """Short file work off the GUI thread (it may wait on a lock or fsync)."""
+        if self._closed:
+            return
+
+        def run() -> None:
+            try:
+                work()
+            except Exception:
+                log.warning("%s failed", what, exc_info=True)
+
+        thread = threading.Thread(target=run, name="enclave-background")
+        self._background = [t for t in self._background if t.is_alive()] + [thread]
+        thread.start()
 
     # -- model ----------------------------------------------------------------------------
     def load_model(self) -> None:
@@ -260,11 +285,16 @@ class MainWindow(QMainWindow):
             return
         self.worker.load_model(conv.model, conversation_model=conv.model_name or conv.model)
 
-    def _on_conversation_changed(self, conversation_id: int) -> None:
+    def _on_conversation_changed(
+        self, conversation_id: int, path: list | None = None, siblings: dict | None = None
+    ) -> None:
+        """Show the conversation's active path (`path`: already read, with the `siblings`
+        known; a turn just stored gives both)."""
         if conversation_id != self.controller.conversation_id:
             return
         self.sidebar.select(conversation_id)
-        self.chat_view.show_path(self.store.active_path(conversation_id))
+        shown = path if path else self.store.active_path(conversation_id)
+        self.chat_view.show_path(shown, siblings)
         self.stack.setCurrentWidget(self.chat_view)
         self._update_header()
 
@@ -429,9 +459,15 @@ class MainWindow(QMainWindow):
         )
 
     def _first_run_done(self) -> None:
-        if not self.runtime.settings.current.first_run_done:
-            self.runtime.settings.update(first_run_done=True)
-            self.welcome.set_first_run(False)
+        """The welcome leaves its first-run page now; the setting is saved in the background
+        (a file written with fsync, and its audit record: not on the way of the question)."""
+        if self._first_run_saving or self.runtime.settings.current.first_run_done:
+            return
+        self._first_run_saving = True
+        self.welcome.set_first_run(False)
+        self._in_background(
+            "saving the first run", lambda: self.runtime.settings.update(first_run_done=True)
+        )
 
     # -- drop files (the documents feature connects here) --------------------------------
     def add_drop_handler(self, handler: Callable[[list[Path]], None]) -> None:
@@ -490,6 +526,8 @@ class MainWindow(QMainWindow):
         self.api_switch.shutdown()  # its requests are cancelled before the model thread ends
         self.worker.shutdown()
         self.sidebar.finalize_pending()  # a deletion still offering Undo becomes final
+        for thread in self._background:
+            thread.join()  # milliseconds: it may use the store
         self.store.close()
 
 

@@ -27,7 +27,7 @@ from typing import Any
 from app.core.backend import Backend
 from app.core.chat.citations import citations_to_stats
 from app.core.chat.gate import LOAD_SETTINGS
-from app.core.chat.history import history_for
+from app.core.chat.history import history_from
 from app.core.chat.loader import ModelLoader
 from app.core.chat.model_choice import ModelChoice
 from app.core.chat.reasoning import ReasoningSplitter, prompt_opens_thought
@@ -55,6 +55,8 @@ class Turn:
     conversation_model: str | None  # the conversation's model name, when the spec is its own
     load_overrides: Mapping[str, object] = field(default_factory=dict)
     choice: ModelChoice | None = None  # already chosen (the command line checks it up front)
+    # The active path once stored, ending with the question and the reply: shown as it is.
+    path: tuple[MessageRecord, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -122,14 +124,9 @@ class ConversationService:
         )
         spec, own = self.model_spec(conversation, checked.get("model"))
         choice = self.loader.choose(spec, own) if check_model else None
-        if conversation is None:
-            conversation = self.store.create_conversation(
-                system_prompt=self.gate.system_prompt(None, checked.get("system_prompt"))
-            )
-        path = self.store.active_path(conversation.id)
-        parent = path[-1].id if path else None
-        question = self.store.add_message(conversation.id, "user", prompt, parent_id=parent)
-        return self._turn(question, checked, seed, spec, own, choice)
+        asked_prompt = checked.get("system_prompt")
+        created = "" if conversation is not None else self.gate.system_prompt(None, asked_prompt)
+        return self._turn(conversation_id, prompt, None, checked, seed, spec, own, choice, created)
 
     def prepare_regenerate(
         self,
@@ -147,8 +144,7 @@ class ConversationService:
         checked = self._checked(overrides, via, model=model)
         conversation = self.store.get_conversation(reply.conversation_id)
         spec, own = self.model_spec(conversation, checked.get("model"))
-        question = self.store.get_message(reply.parent_id)
-        return self._turn(question, checked, seed, spec, own, None)
+        return self._turn(conversation.id, None, reply.parent_id, checked, seed, spec, own, None)
 
     def prepare_edit(
         self,
@@ -170,13 +166,8 @@ class ConversationService:
         checked = self._checked(overrides, via, model=model)
         conversation = self.store.get_conversation(original.conversation_id)
         spec, own = self.model_spec(conversation, checked.get("model"))
-        question = self.store.add_message(
-            conversation.id,
-            "user",
-            new_text,
-            parent_id=ROOT if original.parent_id is None else original.parent_id,
-        )
-        return self._turn(question, checked, seed, spec, own, None)
+        parent = ROOT if original.parent_id is None else original.parent_id
+        return self._turn(conversation.id, new_text, parent, checked, seed, spec, own, None)
 
     def _checked(
         self, overrides: Mapping[str, object] | None, via: str, **named: object
@@ -197,37 +188,40 @@ class ConversationService:
 
     def _turn(
         self,
-        question: MessageRecord,
+        conversation_id: int | None,
+        question: str | None,
+        parent_id: object,
         checked: Mapping[str, object],
         seed: int | None,
         spec: str,
         own: str | None,
         choice: ModelChoice | None,
+        new_prompt: str = "",
     ) -> Turn:
-        conversation = self.store.get_conversation(question.conversation_id)
-        system = self.gate.system_prompt(conversation.system_prompt)
+        """Store the question (None: a regenerate under `parent_id`) and the empty reply in one
+        transaction (in a new conversation with `new_prompt` when `conversation_id` is None);
+        the history comes from the active path that transaction returns."""
         params = self.gate.params(checked, seed)
-        reply = self.store.add_message(
-            conversation.id,
-            "assistant",
-            "",
-            parent_id=question.id,
-            status="streaming",
+        conversation, path = self.store.add_turn(
+            conversation_id, question, parent_id=parent_id, system_prompt=new_prompt,
             params=params.as_dict(),
-        )
-        history = history_for(self.store, conversation.id, question.id, system)
+        )  # fmt: skip
+        asked, reply = path[-2], path[-1]
+        system = self.gate.system_prompt(conversation.system_prompt)
+        history = history_from(path, asked.id, system)
         load = {k: v for k, v in checked.items() if k in LOAD_SETTINGS}
         return Turn(
             conversation.id,
-            question.id,
+            asked.id,
             reply.id,
-            question.content,
+            asked.content,
             tuple(history),
             params,
             spec,
             own,
             load,
             choice,
+            tuple(path),
         )
 
     # -- running a turn (on the thread that owns the backend) ------------------------------

@@ -131,6 +131,38 @@ def add(
     return message
 
 
+def add_turn(
+    session: Session,
+    now: datetime,
+    conversation: Conversation,
+    question: str | None,
+    *,
+    parent_id: object,
+    params: Any,
+    empty: bool = False,
+) -> list[MessageRecord]:
+    """A question (None: none, a regenerate) and its empty 'streaming' reply, in the caller's
+    transaction; returns the active path, root first, ending with them. `parent_id` None puts
+    the question after the active path's last message; `empty`: a conversation just created."""
+    before: list[MessageRecord] | None = None
+    if question is not None and parent_id is None:  # the path read once, for the history too
+        before = [] if empty else active_path(session, conversation.id)
+        parent_id = before[-1].id if before else ROOT
+    added: list[Message] = []
+    fields: dict[str, Any] = {"model_name": None, "model_sha256": None, "stats": None}
+    if question is not None:
+        asked = add(session, now, conversation.id, "user", question, parent_id=parent_id,
+                    status="complete", params=None, **fields)  # fmt: skip
+        added.append(asked)
+        parent_id = asked.id
+    reply = add(session, now, conversation.id, "assistant", "", parent_id=parent_id,
+                status="streaming", params=params, **fields)  # fmt: skip
+    added.append(reply)
+    if before is None:  # a branch (regenerate, edit): the path through the new reply
+        return active_path(session, conversation.id)
+    return [*before, *(message.record() for message in added)]
+
+
 def _records(session: Session, stmt: Select[Any]) -> list[MessageRecord]:
     """Rows straight to records: no ORM objects for lists that can hold thousands."""
     return [MessageRecord(*row) for row in session.execute(stmt)]

@@ -155,11 +155,7 @@ class Store:
         (a deleted conversation cannot be opened, continued or exported, even during Undo)."""
         with self._read() as s:
             record = conversations.get(s, conversation_id).record()
-        if record.is_deleted:
-            raise DeletedError(
-                f"Conversation {conversation_id} was deleted; it cannot be opened, continued "
-                f"or exported."
-            )
+        _refuse_deleted(record)
         return record
 
     def find_conversation(self, conversation_id: int) -> ConversationRecord | None:
@@ -310,6 +306,50 @@ class Store:
                 params=params,
                 stats=stats,
             ).record()
+
+    def add_turn(
+        self,
+        conversation_id: int | None,
+        question: str | None,
+        *,
+        parent_id: Any = None,
+        system_prompt: str = "",
+        params: Any = None,
+    ) -> tuple[ConversationRecord, list[MessageRecord]]:
+        """A turn's question and its empty 'streaming' reply, in one transaction: in a new
+        conversation (with `system_prompt`) when `conversation_id` is None. `question` None
+        regenerates: a new reply under the message `parent_id`; else parent_id is as for
+        add_message. Returns the conversation and its active path, ending with the reply."""
+        now = self._now()
+        with self._write() as s:
+            if conversation_id is None:
+                conversation = conversations.create(s, now, None, system_prompt, None)
+            else:
+                conversation = conversations.get(s, conversation_id)
+                _refuse_deleted(conversation.record())
+            path = messages.add_turn(s, now, conversation, question, parent_id=parent_id,
+                                     params=params, empty=conversation_id is None)  # fmt: skip
+            return conversation.record(), path
+
+    def warm_up(self) -> None:
+        """Store a turn and read it back the way the window does, in a transaction that is
+        rolled back: nothing is kept, but SQLAlchemy has compiled (and cached, per engine)
+        every statement of a turn, so the first question of a process is stored as fast as
+        the next. Call it off the GUI thread (it may wait for another writer)."""
+        now = self._now()
+        with self._lock, translated(self.path, "save"), self._writer() as s:
+            try:
+                conversation = conversations.create(s, now, None, "", None)
+                messages.add_turn(s, now, conversation, "warm-up", parent_id=None, params={},
+                                  empty=True)  # fmt: skip
+                path = messages.add_turn(s, now, conversation, "warm-up", parent_id=None,
+                                         params={})  # fmt: skip
+                s.expunge_all()  # read back from the database, not the session's objects
+                conversations.get(s, conversation.id)
+                messages.sibling_ids(s, [m.id for m in path])
+                documents.for_conversation(s, conversation.id)
+            finally:
+                s.rollback()
 
     def add_sibling(self, message_id: int, content: str = "", **fields: Any) -> MessageRecord:
         """An alternative to a message (regenerate, edit and resend): same parent and role."""
@@ -481,3 +521,10 @@ class Store:
             except Exception as exc:  # reported, not raised: this is a check
                 problems.append(f"{table}: {exc}")
         return problems
+
+
+def _refuse_deleted(record: ConversationRecord) -> None:
+    if record.is_deleted:
+        raise DeletedError(
+            f"Conversation {record.id} was deleted; it cannot be opened, continued or exported."
+        )

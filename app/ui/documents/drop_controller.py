@@ -96,6 +96,7 @@ class DropController(QObject):
         if controller is not None:
             controller.replyFinished.connect(self._on_reply_finished)
             controller.conversationChanged.connect(self._show_sources_of)
+            controller.turnStored.connect(lambda _id, path, _known: self._show_sources(path))
         sidebar = getattr(window, "sidebar", None)
         if sidebar is not None and hasattr(sidebar, "conversationSelected"):
             sidebar.conversationSelected.connect(self._show_sources_of)
@@ -297,13 +298,13 @@ class DropController(QObject):
 
     def _show_sources_of(self, conversation_id: int | None) -> None:
         """The sources of the conversation's latest answer (none for other conversations)."""
-        citations = []
-        if conversation_id is not None:
-            for message in reversed(self.store.active_path(conversation_id)):
-                if message.role == "assistant":
-                    citations = citations_from_stats(message.stats)
-                    break
-        self.panel.show_citations(citations)
+        path = self.store.active_path(conversation_id) if conversation_id is not None else []
+        self._show_sources(path)
+
+    def _show_sources(self, path: list) -> None:
+        """The sources of the latest answer on this active path."""
+        latest = next((m for m in reversed(path) if m.role == "assistant"), None)
+        self.panel.show_citations(citations_from_stats(latest.stats) if latest else [])
 
     def _open_citation(self, index: int) -> None:
         citations = self.panel.citations
