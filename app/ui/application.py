@@ -11,6 +11,12 @@ import sys
 import threading
 import time
 
+# The Qt-free core the window needs, imported before Qt: PySide6 reads the source of every
+# module imported after it (its `__feature__` check), which cost start-up about 0.1 s.
+import app.core.chat
+import app.core.store  # noqa: F401
+
+# isort: split
 from PySide6.QtCore import QCoreApplication, QTimer
 from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
@@ -49,11 +55,7 @@ def open_window(
     """Open the store (recovering a crash, applying retention) and build the main window;
     `documents=False` leaves attaching the documents feature to the caller."""
     from app.ui.main_window import MainWindow
-    from app.ui.markdown_render import warm_up
     from app.ui.model_worker import ModelWorker
-
-    # Imports only, no Qt: a short-lived plain thread keeps them off the GUI thread.
-    threading.Thread(target=warm_up, name="enclave-warm-up", daemon=True).start()
 
     # Retention and expired deletions are applied by open_store; a key out of reach gives an
     # in-memory history (the window says why) instead of no window.
@@ -61,15 +63,23 @@ def open_window(
     store.mark_interrupted()
     worker = ModelWorker(runtime, backend=backend)
     window = MainWindow(runtime, store, worker, translations)
+    QTimer.singleShot(100, _warm_up_markdown)  # after the first paint: not in its way
     if documents:
         attach_documents(window)
     return window
 
 
+def _warm_up_markdown() -> None:
+    from app.ui.markdown_render import warm_up
+
+    # Imports only, no Qt: a short-lived plain thread keeps them off the GUI thread.
+    threading.Thread(target=warm_up, name="enclave-warm-up", daemon=True).start()
+
+
 def attach_documents(window) -> None:
     """The drop-to-summarise feature hooks into the window when it is installed."""
     try:
-        from app.ui.documents import DropController
+        from app.ui.documents.drop_controller import DropController
     except ImportError:
         return
     window.drop_controller = DropController(

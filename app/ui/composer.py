@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.config.paths import resources_dir
-from app.core.documents.extract import SUPPORTED_SUFFIXES
 
 MAX_LINES = 10
 
@@ -170,6 +169,8 @@ class Composer(QWidget):
 
     def ask_files(self) -> list[Path]:
         """The documents the user picks in a file dialog (replaceable in tests)."""
+        from app.core.documents.extract import SUPPORTED_SUFFIXES  # the readers: not at start
+
         patterns = " ".join(f"*{suffix}" for suffix in sorted(SUPPORTED_SUFFIXES))
         files, _ = QFileDialog.getOpenFileNames(
             self,

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 from app import __version__
 from app.core.default_model import DEFAULT_MODEL_SHA256
 from app.core.types import ModelInfo
-from app.ui import export_actions, history_actions
+from app.ui import history_actions
 from app.ui.actions import Actions
 from app.ui.api_switch import ApiSwitch
 from app.ui.chat_controller import ChatController
@@ -157,9 +157,7 @@ class MainWindow(QMainWindow):
         a.about.triggered.connect(self.show_about)
         self.sidebar.conversationSelected.connect(self.show_conversation)
         self.sidebar.newChatRequested.connect(self.new_chat)
-        self.sidebar.exportRequested.connect(
-            lambda cid: export_actions.ask_export(self, self.store, cid)
-        )
+        self.sidebar.exportRequested.connect(self._export)
         self.composer.sendRequested.connect(self.send)
         self.composer.stopRequested.connect(c.stop)
         self.composer.editLastRequested.connect(self.edit_last)
@@ -439,9 +437,16 @@ class MainWindow(QMainWindow):
                 self, self.tr("Export"), self.tr("Open a conversation to export it.")
             )
             return
-        export_actions.ask_export(self, self.store, self.controller.conversation_id, fmt)
+        self._export(self.controller.conversation_id, fmt)
+
+    def _export(self, conversation_id: int, fmt: str | None = None) -> None:
+        from app.ui import export_actions  # the exporters: not needed to show the window
+
+        export_actions.ask_export(self, self.store, conversation_id, fmt)
 
     def import_conversation(self) -> None:
+        from app.ui import export_actions
+
         conv = export_actions.ask_import(self, self.store)
         if conv is not None:
             self.sidebar.refresh()

@@ -15,10 +15,9 @@ import mmap
 import struct
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
-
-from gguf import GGML_QUANT_SIZES, MODEL_ARCH_NAMES, GGMLQuantizationType, LlamaFileType
 
 from app.core.errors import ModelError
 from app.core.models.gguf_limits import check_shape
@@ -38,7 +37,16 @@ _NOT_LANGUAGE_MODELS = {
     "clip": "a vision projector (mmproj)",
     "wavtokenizer-dec": "an audio decoder",
 }
-KNOWN_ARCHITECTURES = frozenset(MODEL_ARCH_NAMES.values()) - set(_NOT_LANGUAGE_MODELS)
+
+
+@cache
+def known_architectures() -> frozenset[str]:
+    """The architectures llama.cpp can chat with. The `gguf` package (and numpy under it) is
+    imported on the first check, not with this module: the window starts without it."""
+    from gguf import MODEL_ARCH_NAMES
+
+    return frozenset(MODEL_ARCH_NAMES.values()) - set(_NOT_LANGUAGE_MODELS)
+
 
 # GGUF value type -> struct code (types 8 string and 9 array are handled apart).
 _SCALAR = {
@@ -276,6 +284,8 @@ class _Parser:
                 f"{TENSOR_ALIGNMENT}-byte boundary llama.cpp needs (general.alignment is "
                 f"{alignment}); {_CORRUPT}"
             )
+        from gguf import GGML_QUANT_SIZES, GGMLQuantizationType
+
         n_params = 0
         for name, dims, ttype, offset in tensors:
             try:
@@ -314,7 +324,7 @@ class _Parser:
                 f"{self.label} is {_NOT_LANGUAGE_MODELS[arch]}, not a language model; choose the "
                 f"main model file."
             )
-        if arch not in KNOWN_ARCHITECTURES:
+        if arch not in known_architectures():
             raise ModelError(
                 f"{self.label} is a {arch!r} model, an architecture this version of llama.cpp "
                 f"does not know; choose a model of a supported architecture (llama, qwen2, "
@@ -361,6 +371,8 @@ def _quantization(file_type: Any) -> str:
     """general.file_type 15 -> 'Q4_K_M'."""
     if not isinstance(file_type, int):
         return "unknown"
+    from gguf import LlamaFileType
+
     try:
         name = LlamaFileType(file_type).name
     except ValueError:
