@@ -45,7 +45,7 @@ class ChatView(QScrollArea):
         self.setWidgetResizable(True)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self._siblings_of = siblings_of
-        self._renderer = self._new_renderer()
+        self._renderer_made: MarkdownRenderer | None = None  # made with the first message
         self._path: list[MessageRecord] = []
         self._shown_from = 0
         self._widgets: list[MessageWidget] = []
@@ -74,8 +74,13 @@ class ChatView(QScrollArea):
         bar.valueChanged.connect(self._on_scrolled)
         self.retranslate()
 
-    def _new_renderer(self) -> MarkdownRenderer:
-        return MarkdownRenderer(code_theme(current_theme()), copy_label=self.tr("Copy"))
+    @property
+    def _renderer(self) -> MarkdownRenderer:
+        if self._renderer_made is None:
+            self._renderer_made = MarkdownRenderer(
+                code_theme(current_theme()), copy_label=self.tr("Copy")
+            )
+        return self._renderer_made
 
     # -- content --------------------------------------------------------------------------
     @property
@@ -251,7 +256,7 @@ class ChatView(QScrollArea):
 
     def restyle(self) -> None:
         """The theme or language changed: re-render the assistant messages."""
-        self._renderer = self._new_renderer()
+        self._renderer_made = None  # the next one has the new theme and language
         for w in self._widgets:
             if w.body is not None:
                 w.body.set_renderer(self._renderer)

@@ -13,8 +13,6 @@ import html
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from markdown_it import MarkdownIt
-
 SAFE_SCHEMES = ("http://", "https://", "mailto:")
 
 
@@ -61,6 +59,8 @@ class MarkdownRenderer:
     """Renders one message; keep one instance per theme (markdown-it setup is not free)."""
 
     def __init__(self, theme: CodeTheme = LIGHT_CODE, copy_label: str = "Copy") -> None:
+        from markdown_it import MarkdownIt  # with the first renderer, after the first paint
+
         self.theme = theme
         self.copy_label = copy_label
         self._md = MarkdownIt("commonmark", {"html": False, "typographer": False})
