@@ -14,7 +14,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from app.core.chat import ConversationService, Turn, TurnEvent, TurnResult
 from app.core.errors import EnclaveError
 from app.core.types import GenerationStats, ModelInfo, Thought
-from app.ui.chat_jobs import turn_job
+from app.ui.chat_jobs import turn_job, warm_job
 from app.ui.jobs import Job
 from app.ui.model_worker import ModelWorker
 
@@ -62,6 +62,13 @@ class ChatController(QObject):
     def open(self, conversation_id: int | None) -> None:
         self.conversation_id = conversation_id
         self.model_choice = None
+
+    def make_ready(self) -> None:
+        """The conversation on screen, made ready for its next message on the model thread
+        (app.core.chat.warm: after a restart, its saved state is taken while the user reads);
+        queued behind a load of its model, if one was just asked."""
+        if self.conversation_id is not None and not self.busy:
+            self.worker.submit(warm_job(self.service, self.conversation_id), kind="warm")
 
     def choose_model(self, spec: str) -> None:
         """The user picked a model for this conversation: its next reply uses it (and the

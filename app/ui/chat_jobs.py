@@ -13,6 +13,7 @@ import time
 from typing import TYPE_CHECKING
 
 from app.core.chat import ConversationService, Turn, TurnResult
+from app.core.chat.warm import warm_conversation
 from app.core.errors import Cancelled
 from app.core.types import Thought
 
@@ -56,5 +57,14 @@ def turn_job(service: ConversationService, turn: Turn, batch_s: float = BATCH_S)
         if result.status == "cancelled":
             raise Cancelled(result)
         return result
+
+    return run
+
+
+def warm_job(service: ConversationService, conversation_id: int):
+    """The conversation just opened, made ready for its next message (app.core.chat.warm)."""
+
+    def run(ctx: JobContext) -> bool:
+        return warm_conversation(service, conversation_id, ctx.backend)
 
     return run

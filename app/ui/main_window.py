@@ -270,6 +270,7 @@ class MainWindow(QMainWindow):
             self.stack.setCurrentWidget(self.chat_view)
             self.chat_view.scroll_to_bottom()
             self._load_model_of(conversation_id)
+            self.controller.make_ready()
         self._update_header()
 
     def _load_model_of(self, conversation_id: int) -> None:

@@ -395,8 +395,9 @@ class ProcessEngine:
     def warm(self, history: Sequence[ChatMessage], session: StateSession | None = None) -> None:
         """The engine process makes the conversation of `history` ready for its next message
         (LocalEngine.warm) in the background: this returns at once, and the next request
-        ends the warm-up early. Nothing to do without a model."""
-        if self._loaded is None or not history:
+        ends the warm-up early. Nothing to do without a model, or with an engine process that
+        ended (the next message restarts it, not this)."""
+        if self._loaded is None or not history or self._child is None or not self._child.alive:
             return
         self._call("warm", list(history), session)
 
