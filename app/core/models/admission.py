@@ -12,7 +12,6 @@ from pathlib import Path
 
 from app.core.errors import ModelError
 from app.core.models.gguf_check import GgufHeader, check_gguf
-from app.core.templates import gguf_template
 from app.core.types import ChatMessage
 
 
@@ -28,6 +27,8 @@ def check_chat_template(header: GgufHeader) -> None:
     source = header.metadata.get("tokenizer.chat_template")
     if not isinstance(source, str) or not source.strip():
         return
+    from app.core.templates import gguf_template  # jinja2's sandbox: not needed to start
+
     try:
         # No bos/eos text: it lies in the vocabulary the header check skips, and templates
         # only paste it in.
