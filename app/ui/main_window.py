@@ -191,9 +191,11 @@ class MainWindow(QMainWindow):
     def _warm_store(self) -> None:
         """The statements of a turn compiled while the user types, so the first question is
         stored as fast as the next (see Store.warm_up); a failure only loses the head start."""
-        self._in_background("the history's warm-up", self.store.warm_up)
+        self._in_background("the history's warm-up", self.store.warm_up, logging.DEBUG)
 
-    def _in_background(self, what: str, work: Callable[[], object]) -> None:
+    def _in_background(
+        self, what: str, work: Callable[[], object], level: int = logging.WARNING
+    ) -> None:
         """Short file work off the GUI thread (it may wait on a lock or fsync)."""
         if self._closed:
             return
@@ -202,7 +204,7 @@ class MainWindow(QMainWindow):
             try:
                 work()
             except Exception:
-                log.warning("%s failed", what, exc_info=True)
+                log.log(level, "%s failed", what, exc_info=True)
 
         thread = threading.Thread(target=run, name="enclave-background")
         self._background = [t for t in self._background if t.is_alive()] + [thread]
