@@ -7,9 +7,10 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, and_, func, literal, or_, select, update
+from sqlalchemy import Select, and_, bindparam, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.core.errors import EnclaveError
@@ -177,9 +178,16 @@ def active_path(session: Session, conversation_id: int) -> list[MessageRecord]:
         )
         if leaf is None:
             return []
+    return [MessageRecord(*row) for row in session.execute(_path_to_leaf(), {"leaf": leaf})]
+
+
+@cache
+def _path_to_leaf() -> Select[Any]:
+    """The recursive query up from the message `:leaf`, built once: building it costs more
+    than running it on a short conversation, and the window runs it at every turn."""
     path = (
         select(Message.id, Message.parent_id, literal(0).label("depth"))
-        .where(Message.id == leaf)
+        .where(Message.id == bindparam("leaf"))
         .cte("path", recursive=True)
     )
     path = path.union_all(
@@ -187,8 +195,7 @@ def active_path(session: Session, conversation_id: int) -> list[MessageRecord]:
         .join(path, Message.id == path.c.parent_id)
         .where(path.c.depth < MAX_DEPTH)
     )
-    stmt = select(*COLUMNS).join(path, Message.id == path.c.id).order_by(path.c.depth.desc())
-    return _records(session, stmt)
+    return select(*COLUMNS).join(path, Message.id == path.c.id).order_by(path.c.depth.desc())
 
 
 def all_messages(session: Session, conversation_id: int) -> list[MessageRecord]:
