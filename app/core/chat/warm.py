@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from app.core.chat.history import history_for
+from app.core.chat.history import history_from
 from app.core.kv_cache import session_for
 
 if TYPE_CHECKING:
@@ -35,6 +35,6 @@ def warm_conversation(service: ConversationService, conversation_id: int, backen
     if not path or path[-1].role != "assistant" or store.documents(conversation_id):
         return False
     system = service.gate.system_prompt(conversation.system_prompt)
-    history = history_for(store, conversation_id, path[-1].id, system)
+    history = history_from(path, path[-1].id, system)
     warm(history, session_for(service.runtime, store, conversation_id))
     return True
