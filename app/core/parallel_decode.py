@@ -3,9 +3,12 @@
 Decoding one token is bound by reading the weights (and, for Gemma, its 262k-row output
 matrix); a batch that carries the next token of every running sequence reads them once for
 all. Each prompt gets a sequence (a slot) of a context made for the request: its prompt is
-evaluated in pieces that share the batch with the other slots' next tokens, then it decodes
-with them, one token per step; when it ends (end token, stop string, loop, token limit) its
-text is yielded and the slot takes the next prompt. Every sequence has its own sampler chain
+evaluated in pieces, then it decodes with the others, one token per step. On a GPU a prompt's
+piece shares the step with the other slots' next tokens; on a CPU it has a step of its own
+(mixed, llama.cpp splits the batch into smaller passes per sequence: the prompts were
+evaluated ~25 % slower than alone, more than decoding together saved). When a sequence ends
+(end token, stop string, loop, token limit) its text is yielded and the slot takes the next
+prompt. Every sequence has its own sampler chain
 and the sequential decoder's ending rules (see decoder.Decoder.run), so its text is what one
 completion of the same prompt gives, as closely as batched arithmetic allows. Stop is checked
 at every step and, through llama.cpp's abort callback, inside a step that evaluates a prompt.
@@ -34,12 +37,12 @@ from app.core.types import CancelToken, GenerationParams, GenerationStats, StopR
 
 # Measured on the 2-core test machine (2 threads, ~1,000 cells deep): one step for 4 sequences
 # costs about half of 4 single steps, for 8 about a third; for 2 the gain was within the noise
-# (0.97-1.6x). A GPU gains from wider batches. Prompt evaluation gains nothing on a CPU (and
-# was ~5 % slower in the wide context), so there decoding must be a real share of the work:
-# bench_parallel_map (64 pages, 2048-token context, ~1,800-token chunks, 160-token answer
-# limit, ~11 prompt tokens per answer token; decoding 22 % of the sequential time) measured
-# 0.906 on the quiet 2-core machine. Past ~32 prompt tokens per answer token the expected
-# gain is below what prompt evaluation loses.
+# (0.97-1.6x). A GPU gains from wider batches. Prompt evaluation gains nothing on a CPU, so
+# there decoding must be a real share of the work: bench_parallel_map (64 pages, 2048-token
+# context, ~1,800-token chunks, 160-token answer limit, ~11 prompt tokens per answer token;
+# decoding 21 % of the sequential time) measured 0.79 on the quiet 2-core machine, prompt
+# steps apart (mixed with the decoding tokens it was 1.02-1.10 that day). Past ~32 prompt
+# tokens per answer token the expected gain is within the noise.
 CPU_PROMPT_PER_ANSWER_MAX = 32
 MAX_WIDTH_CPU = 8
 MAX_WIDTH_GPU = 16
@@ -132,7 +135,7 @@ def complete_many(
         return Completions(1, sequential())
     results = run_parallel(
         model, prompts, params, end, cancel,
-        width=width, n_ctx=n_ctx, threads=threads, n_batch=n_batch,
+        width=width, n_ctx=n_ctx, threads=threads, n_batch=n_batch, mixed_steps=on_gpu,
     )  # fmt: skip
     return Completions(width, results)
 
@@ -241,10 +244,12 @@ def run_parallel(
     n_ctx: int,
     threads: int,
     n_batch: int,
+    mixed_steps: bool = False,
 ) -> Iterator[Completion]:
     """Complete `prompts` (token ids) `width` at a time; yield (index, text, stats) as each ends.
 
     `n_ctx` is the sequential context: a sequence may generate as much as it would there.
+    `mixed_steps`: prompt pieces share a step with the decoding sequences' tokens (GPU).
     """
     per_sequence = sequence_size([len(t) for t in prompts], params.max_tokens, n_ctx)
     ctx = _Context(model, width, per_sequence, threads, max(n_batch, width))
@@ -258,7 +263,7 @@ def run_parallel(
                 running.append(_start(index, tokens, free.pop(), params, end, n_ctx, model))
             if cancel.cancelled:
                 return
-            outputs, prefill = _fill(ctx, running)
+            outputs, prefill = _fill(ctx, running, mixed_steps)
             if not ctx.decode(len(outputs), cancel if prefill else None):
                 return
             for at, seq in outputs:
@@ -300,10 +305,11 @@ def _start(
 _Outputs = list[tuple[int, "_Sequence | None"]]
 
 
-def _fill(ctx: _Context, running: list[_Sequence]) -> tuple[_Outputs, bool]:
-    """The batch of one step: every decoding sequence's next token, and prompt pieces in the
-    room left; returns (batch index, the sequence whose logits it holds, or None) and whether
-    a prompt piece is in it.
+def _fill(ctx: _Context, running: list[_Sequence], mixed: bool) -> tuple[_Outputs, bool]:
+    """The batch of one step; returns (batch index, the sequence whose logits it holds, or
+    None) and whether a prompt piece is in it. `mixed`: every decoding sequence's next token,
+    and prompt pieces in the room left; else the next piece of one prompt while any is left
+    (the decoding sequences wait), then the decoding sequences' tokens.
 
     Tokens go in slot order: llama.cpp splits a batch into ubatches of consecutive sequence
     ids, so out of order each sequence would cost a pass over the weights of its own.
@@ -311,7 +317,12 @@ def _fill(ctx: _Context, running: list[_Sequence]) -> tuple[_Outputs, bool]:
     outputs: _Outputs = []
     room = ctx.n_batch - sum(seq.pending is not None for seq in running)
     prefill = False
-    for seq in sorted(running, key=lambda s: s.slot):
+    ordered = sorted(running, key=lambda s: s.slot)
+    if not mixed:
+        prompt_left = [s for s in ordered if s.pending is None and s.fed < len(s.tokens)]
+        if prompt_left:
+            ordered, room = prompt_left[:1], ctx.n_batch
+    for seq in ordered:
         if seq.pending is not None:
             ctx.add(len(outputs), seq.pending, seq.position, seq.slot, True)
             outputs.append((len(outputs), seq))

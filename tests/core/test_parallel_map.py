@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from app.core import parallel_decode
 from app.core.completions import Completions
 from app.core.documents.extract import extract
 from app.core.documents.model import ExtractedDocument
@@ -162,7 +163,11 @@ def test_progress_counts_each_chunk_in_order(both) -> None:
     assert events[-1].stage == "done"
 
 
-def test_cancel_during_the_parallel_map_stops_promptly(small_engine, document) -> None:
+def test_cancel_during_the_parallel_map_stops_promptly(
+    small_engine, document, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # fewer sequences than chunks: the ones started together may well end in the same step
+    monkeypatch.setattr(parallel_decode, "MAX_WIDTH_CPU", 3)
     cancel = CancelToken()
     backend = ManySpy(small_engine)
     cancelled_at: list[float] = []
@@ -259,3 +264,32 @@ def test_complete_many_through_the_engine_process(model_path: Path, small_engine
         assert reply.text() and reply.stats.generated_tokens > 0
     finally:
         engine.unload()
+
+
+@pytest.mark.parametrize("mixed", [False, True])
+def test_on_a_cpu_a_prompt_piece_has_a_step_of_its_own(
+    small_engine, monkeypatch: pytest.MonkeyPatch, mixed: bool
+) -> None:
+    """Mixed with other sequences' tokens, llama.cpp evaluates a prompt in smaller passes."""
+    steps: list[tuple[set[int], int]] = []  # the sequences in each step, and its size
+    original = parallel_decode._Context.decode
+
+    def recording(self, n_tokens: int, cancel):
+        steps.append(({self.batch.seq_id[i][0] for i in range(n_tokens)}, n_tokens))
+        return original(self, n_tokens, cancel)
+
+    monkeypatch.setattr(parallel_decode._Context, "decode", recording)
+    model = small_engine._model
+    params = GenerationParams(max_tokens=12, temperature=0.0, ignore_eos=True)
+    end = reply_end(params, small_engine.turn_signs, (), model.special_token)
+    prompts = [
+        small_engine.tokenize(f"Item {i}: the council met. " * (10 + 8 * i)) for i in range(5)
+    ]
+    results = list(run_parallel(model, prompts, params, end, CancelToken(), width=3, n_ctx=512,
+                                threads=2, n_batch=128, mixed_steps=mixed))  # fmt: skip
+    assert sorted(index for index, _text, _stats in results) == list(range(5))
+    prompt_steps = [seqs for seqs, size in steps if size > len(seqs)]  # more tokens than rows
+    shared = [seqs for seqs in prompt_steps if len(seqs) > 1]
+    assert bool(shared) == mixed
+    decode_steps = [seqs for seqs, size in steps if size == len(seqs) and len(seqs) > 1]
+    assert decode_steps  # the decoding sequences still share their steps
