@@ -8,21 +8,14 @@ from pathlib import Path
 import pytest
 
 from app.core.chat import ConversationService, TurnFailed
-from app.core.config.runtime import Runtime
 from app.core.errors import ModelError
 from app.core.types import Thought
 from tests.helpers.fake_engine import FakeEngine
 
 
 @pytest.fixture
-def service(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    placeholder = tmp_path / "placeholder.gguf"  # the scripted engine loads nothing
-    placeholder.write_bytes(b"GGUF")
-    monkeypatch.setenv("ENCLAVE_BUNDLED_MODEL", str(placeholder))
-    runtime = Runtime.create(tmp_path / "data")
-    store = runtime.open_store()
-    yield ConversationService(runtime, store)
-    store.close()
+def service(placeholder_service: ConversationService) -> ConversationService:
+    return placeholder_service
 
 
 def test_a_turn_is_stored_complete_with_its_model(service: ConversationService) -> None:

@@ -3,7 +3,6 @@ history and the window use (read once); the warm-up that compiles it leaves noth
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,21 +10,14 @@ from sqlalchemy import event
 
 from app.core.chat import ConversationService
 from app.core.chat.history import history_for
-from app.core.config.runtime import Runtime
 from app.core.errors import EnclaveError
 from app.core.store import Store
 from app.core.store.records import DeletedError
 
 
 @pytest.fixture
-def service(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[ConversationService]:
-    placeholder = tmp_path / "placeholder.gguf"  # nothing is loaded: prepare touches no model
-    placeholder.write_bytes(b"GGUF")
-    monkeypatch.setenv("ENCLAVE_BUNDLED_MODEL", str(placeholder))
-    runtime = Runtime.create(tmp_path / "data")
-    store = runtime.open_store()
-    yield ConversationService(runtime, store)
-    store.close()
+def service(placeholder_service: ConversationService) -> ConversationService:
+    return placeholder_service
 
 
 def sql_log(store: Store) -> list[str]:

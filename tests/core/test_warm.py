@@ -4,7 +4,6 @@ sent, so the message pays only for its own tokens, with the answer a full evalua
 
 from __future__ import annotations
 
-from pathlib import Path
 from time import perf_counter
 
 import pytest
@@ -12,12 +11,11 @@ import pytest
 from app.core.backends.local_process import ProcessEngine
 from app.core.chat import ConversationService
 from app.core.chat.warm import warm_conversation
-from app.core.config.runtime import Runtime
 from app.core.next_turn import WARM_TAIL
 from app.core.types import ChatMessage, GenerationParams
+from tests.helpers.warm_turn import GREEDY, assert_next_turn_is_warm
 
 pytestmark = pytest.mark.model
-GREEDY = {"temperature": 0.0, "max_tokens": 8}
 FIRST = GenerationParams(max_tokens=1, seed=1, temperature=0.0)  # the answer's first token
 LONG = "Tell me about lighthouses. " + " ".join(
     f"Lighthouse {i} stands on a rock and guides the ships at night." for i in range(40)
@@ -67,12 +65,8 @@ def test_a_long_history_without_a_state_leaves_the_cache_to_its_conversation(eng
 
 
 @pytest.fixture
-def service(tmp_path: Path, model_path: Path, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("ENCLAVE_BUNDLED_MODEL", str(model_path))
-    runtime = Runtime.create(tmp_path / "data")
-    store = runtime.open_store()
-    yield ConversationService(runtime, store)
-    store.close()
+def service(model_service: ConversationService) -> ConversationService:
+    return model_service
 
 
 def load_conversation_model(service: ConversationService, conversation_id: int, engine) -> None:
@@ -96,14 +90,7 @@ def test_reopened_after_a_restart_the_state_is_taken_before_the_message(
         assert engine.cached_tokens == ()
         assert warm_conversation(service, conversation_id, engine)
         assert len(engine.cached_tokens) > 500  # restored while the user types
-        turn = service.prepare("And which one is the oldest?", conversation_id,
-                               overrides=GREEDY, seed=1)  # fmt: skip
-        second = service.run(turn, engine)
-        stats = second.record.stats
-        assert stats["prompt_tokens"] > 500 and 0 < stats["prompt_tokens_evaluated"] < 30
-        engine.clear_cache()
-        full = engine.generate(list(turn.history), turn.params)
-        assert "".join(full) == second.text
+        assert_next_turn_is_warm(service, conversation_id, engine)
     finally:
         engine.unload()
 
