@@ -103,13 +103,13 @@ def test_ctrl_c_stops_the_answer_and_keeps_what_was_written(data_dir: Path) -> N
 
     proc = subprocess.Popen(
         [sys.executable, "-m", "app", "--data-dir", str(data_dir), "chat", "--max-tokens",
-         "4000", "--seed", "3", "Tell me a very long story about the sea."],
+         "4000", "--seed", "3", "Count from 1 to 1000: 1, 2, 3, 4, 5, 6, 7,"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=os.environ.copy(),
     )  # fmt: skip
     assert proc.stdout is not None
-    first = proc.stdout.read(8)  # the answer has started streaming
+    first = proc.stdout.read(8)  # the answer (~400 tokens, ~8 s here) has started streaming
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
