@@ -107,6 +107,9 @@ def test_ctrl_c_stops_the_answer_and_keeps_what_was_written(data_dir: Path) -> N
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=os.environ.copy(),
+        # as from a terminal: a run started in the background inherits SIGINT ignored, and
+        # Python then installs no Ctrl-C handler
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )  # fmt: skip
     assert proc.stdout is not None
     first = proc.stdout.read(8)  # the answer (~400 tokens, ~8 s here) has started streaming
