@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Generator, Sequence
 from typing import TYPE_CHECKING
 
-from app.core.kv_cache.keeper import StateKeeper, common_prefix
+from app.core.kv_cache.keeper import common_prefix
 from app.core.prompt import Content, PromptText
 from app.core.templates import ChatTemplate
 from app.core.types import CancelToken, ChatMessage
@@ -26,6 +26,7 @@ from app.core.types import CancelToken, ChatMessage
 if TYPE_CHECKING:
     from app.core.decoder import Decoder
     from app.core.kv_cache import StateSession
+    from app.core.kv_cache.keeper import StateKeeper
 
 _PLACEHOLDER = "x"  # stands for the next message: only the markup before it is kept
 WARM_TAIL = 512  # tokens a warm-up evaluates at most beyond the cache (one batch: ~1 s on CPU)
@@ -87,5 +88,5 @@ def warm(
     if len(opening) - held > WARM_TAIL:
         return held
     decoder.reuse_prefix(opening, evaluate_last=False)
-    decoder.extend(list(opening), cancel)
+    decoder.extend(opening, cancel)
     return common_prefix(decoder.cached, opening)

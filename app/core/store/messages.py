@@ -164,9 +164,11 @@ def add_turn(
     return [*before, *(message.record() for message in added)]
 
 
-def _records(session: Session, stmt: Select[Any]) -> list[MessageRecord]:
+def _records(
+    session: Session, stmt: Select[Any], params: Mapping[str, Any] | None = None
+) -> list[MessageRecord]:
     """Rows straight to records: no ORM objects for lists that can hold thousands."""
-    return [MessageRecord(*row) for row in session.execute(stmt)]
+    return [MessageRecord(*row) for row in session.execute(stmt, params)]
 
 
 def active_path(session: Session, conversation_id: int) -> list[MessageRecord]:
@@ -178,7 +180,7 @@ def active_path(session: Session, conversation_id: int) -> list[MessageRecord]:
         )
         if leaf is None:
             return []
-    return [MessageRecord(*row) for row in session.execute(_path_to_leaf(), {"leaf": leaf})]
+    return _records(session, _path_to_leaf(), {"leaf": leaf})
 
 
 @cache
